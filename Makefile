@@ -1,0 +1,67 @@
+# The only entry point: run, test, bench-nlu, train, lint. CI calls `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+STAMP       := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+RASA_PORT    ?= 5005
+ACTIONS_PORT ?= 5055
+
+.PHONY: help install domain train validate run test test-unit test-stories bench-nlu lint lock clean
+
+help:
+	@echo "make run        set up everything, train if needed, start Rasa (:$(RASA_PORT)) and actions (:$(ACTIONS_PORT))"
+	@echo "make test       set up everything and run all tests"
+	@echo "make bench-nlu  NLU benchmark on xSID and cross-validation on our data"
+
+$(STAMP): pyproject.toml requirements/bot.lock
+	@echo "==> creating $(VENV) with Python 3.10 (first time: about 2-3 minutes, 2.7 GB)"
+	@python310=$$(scripts/find_python310.sh) && "$$python310" -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --upgrade "pip==24.0" "setuptools==69.5.1" wheel
+	@echo "==> installing Rasa 3.6, rasa-sdk and spaCy from pyproject.toml (pinned by requirements/bot.lock)"
+	@$(VENV)/bin/pip install -c requirements/bot.lock -e ".[bot,dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+domain: $(STAMP)
+	@$(PY) tools/build_domain.py
+
+validate: domain
+	@$(RASA) data validate --domain build/domain --data data --config bot/config.yml --fail-on-warnings
+
+# Trains only when config, domain, components, content or data changed (fingerprint).
+train: domain
+	@fp=$$($(PY) tools/fingerprint.py); model=models/nordhem-$$fp.tar.gz; \
+	if [ -f $$model ]; then echo "==> model up to date: $$model"; \
+	else echo "==> training $$model (data or config changed)"; \
+	  $(RASA) train --config bot/config.yml --domain build/domain --data data \
+	    --out models --fixed-model-name nordhem-$$fp || exit 1; fi; \
+	ln -sf nordhem-$$fp.tar.gz models/current.tar.gz
+
+run: train
+	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT)
+
+test: validate train
+	@$(PY) -m pytest -q tests
+
+test-unit: domain
+	@$(PY) -m pytest -q tests -m "not server"
+
+bench-nlu: domain
+	@$(PY) -m tools.bench_nlu
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check bot actions tools tests
+
+lock: $(STAMP)
+	@(echo "# Exact versions of the bot environment ($(VENV), Python 3.10), used as pip constraints."; \
+	  echo "# Regenerate with: make lock"; $(VENV)/bin/pip freeze --exclude-editable) > requirements/bot.lock
+
+clean:
+	rm -rf build models results .rasa

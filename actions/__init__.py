@@ -1,0 +1,1 @@
+"""Nordhem's Rasa SDK action server: one module per concern."""

@@ -1,0 +1,193 @@
+"""Detects whether a message is Norwegian Bokmål, Danish or Swedish.
+
+The detector is a character n-gram naive Bayes classifier trained on the project's own
+NLU examples, each labelled with its language through intent metadata
+(`metadata: {language: nb}` in `data/nlu/<lang>/*.yml`). Norwegian and Danish share most
+words, so short messages ("ok", "ja", "hej") are often undecidable: the detector then
+emits no `language` entity and the conversation keeps the language it had. A language
+hint from the API caller (message metadata `{"language": "sv"}`) acts as a prior that a
+clearly different message can still overrule.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.pipeline import make_pipeline
+
+LANGUAGES = ("nb", "da", "sv")
+LANGUAGE_ENTITY = "language"
+DETECTION_KEY = "language_detection"
+EXTRACTOR_NAME = "LanguageDetector"
+MODEL_FILE = "language_detector.joblib"
+
+logger = logging.getLogger(__name__)
+
+
+class LanguageDetectorError(Exception):
+    """The detector was asked to predict before it was trained."""
+
+
+def example_language(message: Message) -> Optional[Text]:
+    """The language a training example is labelled with, if any."""
+    metadata = message.get(METADATA) or {}
+    intent_metadata = metadata.get("intent") or {}
+    language = intent_metadata.get("language")
+    return language if language in LANGUAGES else None
+
+
+def language_hint(message: Message) -> Optional[Text]:
+    """The language hint the API caller passed in the message metadata, if valid."""
+    metadata = message.get(METADATA) or {}
+    hint = metadata.get("language") if isinstance(metadata, dict) else None
+    return hint if hint in LANGUAGES else None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
+)
+class LanguageDetector(GraphComponent):
+    """Adds a `language` entity (nb, da or sv) when the message's language is clear."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Every key with what it does."""
+        return {
+            # probability the best language needs before it is emitted without a hint
+            "min_confidence": 0.75,
+            # prior weight of the caller's hint; the other two languages share the rest
+            "hint_prior": 0.8,
+            # naive Bayes smoothing
+            "alpha": 0.05,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        classifier: Optional[Any] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._classifier = classifier
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        return cls(config, model_storage, resource)
+
+    def _new_classifier(self) -> Any:
+        return make_pipeline(
+            TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(1, 4), lowercase=True, sublinear_tf=True
+            ),
+            MultinomialNB(alpha=self._config["alpha"]),
+        )
+
+    def probabilities(self, text: Text) -> Dict[Text, float]:
+        """Probability of each language for a text, before any hint."""
+        if self._classifier is None:
+            raise LanguageDetectorError("LanguageDetector must be trained before use")
+        scores = self._classifier.predict_proba([text])[0]
+        return {str(lang): float(p) for lang, p in zip(self._classifier.classes_, scores)}
+
+    def detect(self, text: Text, hint: Optional[Text] = None) -> Dict[Text, Any]:
+        """The detected language, its probability and whether it is clear enough to emit."""
+        probabilities = self.probabilities(text)
+        if hint:
+            prior = self._config["hint_prior"]
+            rest = (1.0 - prior) / (len(probabilities) - 1)
+            weighted = {
+                lang: p * (prior if lang == hint else rest) for lang, p in probabilities.items()
+            }
+            total = sum(weighted.values()) or 1.0
+            probabilities = {lang: p / total for lang, p in weighted.items()}
+        best = max(probabilities, key=probabilities.__getitem__)
+        confidence = probabilities[best]
+        return {
+            "language": best,
+            "confidence": round(confidence, 4),
+            "clear": bool(hint) or confidence >= self._config["min_confidence"],
+            "hint": hint,
+        }
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts, labels = [], []
+        for example in training_data.intent_examples:
+            language = example_language(example)
+            if language:
+                texts.append(example.get(TEXT))
+                labels.append(language)
+        if len(set(labels)) < 2:
+            logger.warning(
+                "LanguageDetector found fewer than two labelled languages; "
+                "label intents with `metadata: {language: nb|da|sv}`."
+            )
+            return self._resource
+        self._classifier = self._new_classifier().fit(texts, np.array(labels))
+        self.persist()
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._classifier is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            detection = self.detect(text, language_hint(message))
+            message.set(DETECTION_KEY, detection, add_to_output=True)
+            if detection["clear"]:
+                entity = {
+                    "entity": LANGUAGE_ENTITY,
+                    "value": detection["language"],
+                    "start": 0,
+                    "end": len(text),
+                    "confidence_entity": detection["confidence"],
+                    "extractor": EXTRACTOR_NAME,
+                }
+                message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._classifier, directory / MODEL_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LanguageDetector:
+        classifier = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                classifier = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("LanguageDetector has no trained model; it will detect nothing.")
+        return cls(config, model_storage, resource, classifier)

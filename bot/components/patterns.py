@@ -1,0 +1,88 @@
+"""Patterns for the details customers type: order numbers, e-mail, phone, postcodes, IDs.
+
+Kept apart from the Rasa component so that the action server and the logger can use the
+same patterns (for example to mask personal identity numbers before logging).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import List, Text
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Norwegian fødselsnummer (11 digits), Swedish personnummer (YYMMDD-XXXX or
+# YYYYMMDD-XXXX), Danish CPR (DDMMYY-XXXX): six or eight digits that look like a date,
+# an optional separator, then four or five digits.
+PERSONAL_ID = re.compile(
+    r"(?<![\d-])(?:19|20)?\d{2}[01]\d[0-3]\d[-+ ]?\d{4}(?!\d)"
+    r"|(?<![\d-])[0-3]\d[01]\d\d{2}[-+ ]?\d{4,5}(?!\d)"
+)
+CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+PHONE = re.compile(
+    r"(?<![\w+])(?:\+|00)(?:45|46|47)[ -]?\d(?:[ -]?\d){6,9}(?!\d)"
+    r"|(?<!\d)0?7\d[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"
+    r"|(?<!\d)[2-9]\d[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}(?!\d)"
+)
+ORDER_PREFIXED = re.compile(r"(?i)\bNH[- ]?\d{5,9}\b")
+ORDER_CONTEXT = re.compile(
+    r"(?i)(?:ordre|order|ordrer|bestilling|beställning|best|nr|nummer|number|#)\D{0,15}?"
+    r"(?<!\d)(\d{5,10})(?!\d)"
+)
+POSTCODE = re.compile(
+    r"(?i)(?:postnr|postnummer|postkode|post nr)\.?\s*:?\s*(\d{3}\s?\d{2}|\d{4})(?!\d)"
+    r"|(?<!\d)(\d{3} \d{2})(?!\d)"
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One detail found in a text, with its character span."""
+
+    entity: Text
+    value: Text
+    start: int
+    end: int
+
+
+def _spans_overlap(found: Found, taken: List[Found]) -> bool:
+    return any(found.start < other.end and other.start < found.end for other in taken)
+
+
+def find_details(text: Text) -> List[Found]:
+    """All details in the text; earlier (more specific) patterns win overlapping spans."""
+    found: List[Found] = []
+
+    def add(entity: Text, match: "re.Match[Text]", group: int = 0) -> None:
+        group = group or next((i for i in range(1, (match.lastindex or 0) + 1) if match.group(i)), 0)
+        item = Found(entity, match.group(group).strip(), match.start(group), match.end(group))
+        if not _spans_overlap(item, found):
+            found.append(item)
+
+    for match in EMAIL.finditer(text):
+        add("email", match)
+    for match in PERSONAL_ID.finditer(text):
+        add("personal_id", match)
+    for match in CARD_NUMBER.finditer(text):
+        add("card_number", match)
+    for match in ORDER_PREFIXED.finditer(text):
+        add("order_number", match)
+    for match in ORDER_CONTEXT.finditer(text):
+        add("order_number", match, 1)
+    for match in PHONE.finditer(text):
+        add("phone", match)
+    for match in POSTCODE.finditer(text):
+        add("postcode", match)
+    return sorted(found, key=lambda item: item.start)
+
+
+_MASKED_ENTITIES = {"personal_id", "card_number"}
+
+
+def mask_personal_data(text: Text) -> Text:
+    """Replace identity and card numbers with asterisks, keeping the text's length."""
+    masked = text
+    for item in find_details(text):
+        if item.entity in _MASKED_ENTITIES:
+            masked = masked[: item.start] + "*" * (item.end - item.start) + masked[item.end :]
+    return masked

@@ -1,0 +1,52 @@
+from bot.components.patterns import find_details, mask_personal_data
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(item.entity, item.value) for item in find_details(text)]
+
+
+def test_order_number_after_context_word_and_prefixed_form() -> None:
+    assert found("hvor er ordre 10483921?") == [("order_number", "10483921")]
+    assert found("min beställning NH-123456 har inte kommit") == [("order_number", "NH-123456")]
+    assert found("bestillingsnr: 5512093") == [("order_number", "5512093")]
+
+
+def test_email_and_scandinavian_phone_numbers() -> None:
+    assert found("mail ola.n@example.no eller ring +47 912 34 567") == [
+        ("email", "ola.n@example.no"),
+        ("phone", "+47 912 34 567"),
+    ]
+    assert found("ring 070-123 45 67") == [("phone", "070-123 45 67")]
+    assert found("ring mig på +46 70 123 45 67") == [("phone", "+46 70 123 45 67")]
+
+
+def test_ten_digits_that_could_be_an_identity_number_are_treated_as_one() -> None:
+    # 0701234567 is a Swedish mobile number or a Danish CPR number (7 Jan 1923):
+    # privacy wins, so it is masked rather than kept as a phone number.
+    assert found("0701234567") == [("personal_id", "0701234567")]
+
+
+def test_swedish_postcode_with_space() -> None:
+    assert found("jag bor på postnummer 123 45") == [("postcode", "123 45")]
+
+
+def test_identity_numbers_are_found_before_order_numbers() -> None:
+    assert found("personnummer 19900101-1234 och order 10483921") == [
+        ("personal_id", "19900101-1234"),
+        ("order_number", "10483921"),
+    ]
+
+
+def test_identity_and_card_numbers_are_masked_other_details_kept() -> None:
+    text = "fnr 01019012345, cpr 010190-1234, kort 4111 1111 1111 1111, ordre 10483921"
+    masked = mask_personal_data(text)
+    assert "01019012345" not in masked
+    assert "010190-1234" not in masked
+    assert "4111" not in masked
+    assert "ordre 10483921" in masked
+    assert len(masked) == len(text)
+
+
+def test_text_without_details_is_unchanged() -> None:
+    assert find_details("hei, hvor lang tid tar leveringen?") == []
+    assert mask_personal_data("hei") == "hei"

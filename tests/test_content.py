@@ -1,0 +1,92 @@
+"""The content a non-developer edits, the generated domain and the training data agree."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.build_domain import ContentError, build_responses, load_content
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGUAGES = ("nb", "da", "sv")
+REQUIRED_INTENTS = (
+    "greet goodbye thank affirm deny request_human bot_challenge insult complain out_of_scope "
+    "opening_hours contact_info delivery_time shipping_cost track_order return_policy "
+    "refund_status exchange_item warranty_claim payment_methods invoice_question cancel_order "
+    "change_order pickup_point account_help gift_card discount_code delete_data "
+    "product_availability newsletter_unsubscribe"
+).split()
+
+
+def domain_intents() -> list[str]:
+    return yaml.safe_load((ROOT / "bot" / "domain" / "core.yml").read_text())["intents"]
+
+
+def nlu_blocks(language: str) -> list[dict]:
+    blocks = []
+    for path in sorted((ROOT / "data" / "nlu" / language).glob("*.yml")):
+        blocks.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"])
+    return blocks
+
+
+def test_domain_has_every_required_intent() -> None:
+    assert set(REQUIRED_INTENTS) <= set(domain_intents())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_intent_has_at_least_20_examples_in_every_language(language: str) -> None:
+    counts: dict[str, int] = {}
+    for block in nlu_blocks(language):
+        examples = [line for line in block["examples"].splitlines() if line.strip()]
+        counts[block["intent"]] = counts.get(block["intent"], 0) + len(examples)
+    assert {i: counts.get(i, 0) for i in domain_intents() if counts.get(i, 0) < 20} == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_training_block_is_labelled_with_its_language(language: str) -> None:
+    unlabelled = [b["intent"] for b in nlu_blocks(language)
+                  if (b.get("metadata") or {}).get("language") != language]
+    assert unlabelled == []
+
+
+def test_every_text_exists_in_every_language() -> None:
+    texts = load_content()
+    for key, by_language in texts.items():
+        assert set(by_language) == set(LANGUAGES), key
+        assert all(by_language[lang].strip() for lang in LANGUAGES), key
+
+
+def test_every_answered_intent_has_a_text() -> None:
+    texts = load_content()
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "faq.yml").read_text())["rules"]
+    conversation = yaml.safe_load((ROOT / "data" / "rules" / "conversation.yml").read_text())
+    uttered = {step["action"] for rule in [*rules, *conversation["rules"]]
+               for step in rule["steps"] if "action" in step}
+    assert {u for u in uttered if u.startswith("utter_") and u[6:] not in texts} == set()
+
+
+def test_generated_responses_have_one_variation_per_language_and_a_default() -> None:
+    responses = build_responses(load_content())["responses"]
+    for name, variations in responses.items():
+        conditioned = [v["condition"][0]["value"] for v in variations if "condition" in v]
+        assert sorted(conditioned) == sorted(LANGUAGES), name
+        assert sum("condition" not in v for v in variations) == 1, name
+
+
+def test_missing_language_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "faq.yml").write_text("opening_hours:\n  nb: Hei\n  da: Hej\n")
+    (tmp_path / "dialogue.yml").write_text("{}\n")
+    with pytest.raises(ContentError, match="opening_hours.*sv"):
+        load_content(tmp_path)
+
+
+def test_country_facts_differ_where_the_law_differs() -> None:
+    faq = load_content()
+    assert "Vipps" in faq["payment_methods"]["nb"]
+    assert "MobilePay" in faq["payment_methods"]["da"]
+    assert "Swish" in faq["payment_methods"]["sv"]
+    assert "5 år" in faq["warranty_claim"]["nb"]
+    assert "2 år" in faq["warranty_claim"]["da"]
+    assert "3 år" in faq["warranty_claim"]["sv"]
+    for language in LANGUAGES:
+        assert "14" in faq["return_policy"][language]
