@@ -33,7 +33,7 @@ domain: $(STAMP)
 	@$(PY) tools/build_domain.py
 
 validate: domain
-	@$(RASA) data validate --domain build/domain --data data --config bot/config.yml --fail-on-warnings
+	@$(RASA) data validate --domain build/domain --data data --config bot/config.yml
 
 # Trains only when config, domain, components, content or data changed (fingerprint).
 train: domain
@@ -49,6 +49,14 @@ run: train
 
 test: validate train
 	@$(PY) -m pytest -q tests
+	@$(MAKE) --no-print-directory test-stories
+
+# Rasa test stories (tests/stories/test_*.yml): NLU and dialogue, end to end, per language.
+test-stories: train
+	@mkdir -p results && $(RASA) test core --e2e --stories tests/stories --model models/current.tar.gz \
+	  --fail-on-prediction-errors --out results/stories --no-plot >/dev/null 2>results/stories.log \
+	  && echo "==> test stories: all passed" \
+	  || { grep -A15 "WrongPrediction\|Error" results/stories.log | head -40; exit 1; }
 
 test-unit: domain
 	@$(PY) -m pytest -q tests -m "not server"

@@ -1,11 +1,23 @@
-"""The conversation's language: nb, da or sv."""
+"""The conversation's language (nb, da or sv), kept in the `language` slot.
+
+After every customer message Rasa runs `action_detect_language` (a custom slot mapping).
+It reads the NLU's `language_detection` verdict and decides whether the conversation's
+language changes: a conversation without a language takes the best guess; one with a
+language keeps it unless the message is clearly in another one (or the caller's hint,
+already weighed in by the detector, says so).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 LANGUAGES = ("nb", "da", "sv")
 LANGUAGE_SLOT = "language"
+DETECTION_KEY = "language_detection"
 
 
 def language_from_metadata(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
@@ -14,3 +26,27 @@ def language_from_metadata(metadata: Optional[Dict[Text, Any]]) -> Optional[Text
         return None
     hint = str(metadata.get("language") or "").strip().lower()
     return hint if hint in LANGUAGES else None
+
+
+def choose_language(current: Optional[Text], detection: Optional[Dict[Text, Any]]) -> Optional[Text]:
+    """The conversation's language after a message with this detection verdict."""
+    detected = (detection or {}).get("language")
+    if detected not in LANGUAGES:
+        return current
+    if current not in LANGUAGES:
+        return detected
+    return detected if detection.get("clear") else current
+
+
+class ActionDetectLanguage(Action):
+    """Sets the `language` slot when the latest message changes it."""
+
+    def name(self) -> Text:
+        return "action_detect_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        current = tracker.get_slot(LANGUAGE_SLOT)
+        chosen = choose_language(current, tracker.latest_message.get(DETECTION_KEY))
+        return [SlotSet(LANGUAGE_SLOT, chosen)] if chosen != current else []

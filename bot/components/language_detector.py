@@ -2,16 +2,22 @@
 
 The detector is a character n-gram naive Bayes classifier trained on the project's own
 NLU examples, each labelled with its language through intent metadata
-(`metadata: {language: nb}` in `data/nlu/<lang>/*.yml`). Norwegian and Danish share most
-words, so short messages ("ok", "ja", "hej") are often undecidable: the detector then
-emits no `language` entity and the conversation keeps the language it had. A language
-hint from the API caller (message metadata `{"language": "sv"}`) acts as a prior that a
-clearly different message can still overrule.
+(`metadata: {language: nb}` in `data/nlu/<lang>/*.yml`), plus a vote from spaCy's
+vocabularies (lemma lookup tables and stop words): a word that only Danish knows
+("hvornår", "spørgsmål") counts for Danish. Norwegian and Danish share most
+words, so short messages ("ok", "ja", "hej") are often undecidable: the detector then marks its
+verdict as not clear, and the action that keeps the `language` slot
+(actions/language.py) leaves the conversation's language as it was. A language hint
+from the API caller (message metadata `{"language": "sv"}`) acts as a prior that a
+clearly different message can still overrule. The verdict is in the parse data under
+`language_detection`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
@@ -20,20 +26,35 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
+from rasa.shared.nlu.constants import METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 
+from bot.components.lemmas import lemma_table
+
 LANGUAGES = ("nb", "da", "sv")
-LANGUAGE_ENTITY = "language"
 DETECTION_KEY = "language_detection"
-EXTRACTOR_NAME = "LanguageDetector"
 MODEL_FILE = "language_detector.joblib"
 
+WORD = re.compile(r"[^\W\d_]+")
+
 logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=None)
+def _stop_words(language: Text) -> frozenset:
+    import spacy
+
+    return frozenset(spacy.blank(language).Defaults.stop_words)
+
+
+def known_words(text: Text, language: Text) -> int:
+    """How many of the text's words the language's spaCy vocabulary knows."""
+    table, stop_words = lemma_table(language), _stop_words(language)
+    return sum(1 for word in WORD.findall(text.lower()) if word in table or word in stop_words)
 
 
 class LanguageDetectorError(Exception):
@@ -56,21 +77,25 @@ def language_hint(message: Message) -> Optional[Text]:
 
 
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
 class LanguageDetector(GraphComponent):
-    """Adds a `language` entity (nb, da or sv) when the message's language is clear."""
+    """Adds `language_detection` (language, confidence, clear, hint) to each message."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """Every key with what it does."""
         return {
             # probability the best language needs before it is emitted without a hint
-            "min_confidence": 0.75,
+            "min_confidence": 0.9,
             # prior weight of the caller's hint; the other two languages share the rest
-            "hint_prior": 0.8,
+            "hint_prior": 0.9,
             # naive Bayes smoothing
             "alpha": 0.05,
+            # character n-gram range of the naive Bayes features
+            "ngram_range": [1, 5],
+            # weight of each word a language's vocabulary knows (0 turns the vote off)
+            "lexicon_weight": 1.0,
         }
 
     def __init__(
@@ -98,16 +123,27 @@ class LanguageDetector(GraphComponent):
     def _new_classifier(self) -> Any:
         return make_pipeline(
             TfidfVectorizer(
-                analyzer="char_wb", ngram_range=(1, 4), lowercase=True, sublinear_tf=True
+                analyzer="char_wb",
+                ngram_range=tuple(self._config["ngram_range"]),
+                lowercase=True,
+                sublinear_tf=True,
             ),
-            MultinomialNB(alpha=self._config["alpha"]),
+            # uniform prior: having more Norwegian examples says nothing about a message
+            MultinomialNB(alpha=self._config["alpha"], fit_prior=False),
         )
 
     def probabilities(self, text: Text) -> Dict[Text, float]:
         """Probability of each language for a text, before any hint."""
         if self._classifier is None:
             raise LanguageDetectorError("LanguageDetector must be trained before use")
-        scores = self._classifier.predict_proba([text])[0]
+        log_scores = self._classifier.predict_log_proba([text])[0]
+        weight = self._config["lexicon_weight"]
+        if weight:
+            log_scores = log_scores + weight * np.array(
+                [known_words(text, str(lang)) for lang in self._classifier.classes_]
+            )
+        scores = np.exp(log_scores - log_scores.max())
+        scores = scores / scores.sum()
         return {str(lang): float(p) for lang, p in zip(self._classifier.classes_, scores)}
 
     def detect(self, text: Text, hint: Optional[Text] = None) -> Dict[Text, Any]:
@@ -126,7 +162,8 @@ class LanguageDetector(GraphComponent):
         return {
             "language": best,
             "confidence": round(confidence, 4),
-            "clear": bool(hint) or confidence >= self._config["min_confidence"],
+            # with a hint, agreeing with it is enough; overruling it needs a clear message
+            "clear": best == hint or confidence >= self._config["min_confidence"],
             "hint": hint,
         }
 
@@ -156,16 +193,6 @@ class LanguageDetector(GraphComponent):
                 continue
             detection = self.detect(text, language_hint(message))
             message.set(DETECTION_KEY, detection, add_to_output=True)
-            if detection["clear"]:
-                entity = {
-                    "entity": LANGUAGE_ENTITY,
-                    "value": detection["language"],
-                    "start": 0,
-                    "end": len(text),
-                    "confidence_entity": detection["confidence"],
-                    "extractor": EXTRACTOR_NAME,
-                }
-                message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -3,9 +3,9 @@
 With a few dozen examples per intent and no pretrained Scandinavian embeddings, a
 linear model over character n-grams (robust to typos and æ/ae/a spellings) and folded
 lemmas (robust to inflection) beats Rasa's DIET on this project's data and on xSID,
-and trains in seconds (see docs/benchmarks.md). Confidences come from a sigmoid
-calibration fitted by cross-validation, so thresholds in the dialogue policy mean
-something.
+and trains in seconds (see docs/benchmarks.md). Confidences are a softmax of the SVM's
+scores with a temperature fitted on cross-validated scores (lowest log-loss), so that
+thresholds in the dialogue policy mean something.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 MODEL_FILE = "linear_intent_classifier.joblib"
+TEMPERATURES = np.geomspace(0.02, 2.0, 60)
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,25 @@ def _surface(pairs: List[tuple]) -> List[Text]:
 
 def _lemmas(pairs: List[tuple]) -> List[Text]:
     return [" ".join(lemma for _, lemma in tokens) for tokens in pairs]
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """Row-wise softmax of SVM scores divided by the temperature."""
+    scaled = scores / temperature
+    scaled = scaled - scaled.max(axis=-1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def fit_temperature(scores: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> float:
+    """The temperature whose softmax gives the held-out scores the lowest log-loss."""
+    index = np.searchsorted(classes, truth)
+    rows = np.arange(len(truth))
+
+    def log_loss(temperature: float) -> float:
+        return float(-np.log(softmax(scores, temperature)[rows, index] + 1e-12).mean())
+
+    return float(min(TEMPERATURES, key=log_loss))
 
 
 def message_tokens(message: Message) -> tuple:
@@ -72,8 +92,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "lemma_ngram_range": [1, 2],
             # SVM regularisation: higher fits the training data more closely
             "C": 1.0,
-            # cross-validation folds for the probability calibration
+            # cross-validation folds for fitting the confidence temperature (< 2: fixed)
             "calibration_folds": 3,
+            # softmax temperature used when it is not fitted
+            "temperature": 0.2,
             # how many intents the ranking lists
             "ranking_length": 10,
             # random seed for reproducible training
@@ -86,11 +108,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         model: Optional[Pipeline] = None,
+        temperature: Optional[float] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._temperature = temperature or self._config["temperature"]
 
     @classmethod
     def create(
@@ -149,13 +173,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         counts = {intent: intents.count(intent) for intent in set(intents)}
         if len(counts) < 2:
             raise LinearIntentClassifierError("need examples of at least two intents")
-        folds = min(self._config["calibration_folds"], min(counts.values()))
+        labels = np.array(intents)
         svm = LinearSVC(C=self._config["C"], random_state=self._config["random_seed"])
-        classifier = (
-            CalibratedClassifierCV(svm, cv=folds, method="sigmoid") if folds >= 2 else svm
-        )
-        self._model = Pipeline([("features", self._features()), ("classifier", classifier)])
-        self._model.fit(tokens, np.array(intents))
+        self._model = Pipeline([("features", self._features()), ("classifier", svm)])
+        folds = min(self._config["calibration_folds"], min(counts.values()))
+        if folds >= 2:
+            scores = cross_val_predict(
+                self._model, tokens, labels, cv=folds, method="decision_function"
+            )
+            self._temperature = fit_temperature(scores, labels, np.unique(labels))
+        self._model.fit(tokens, labels)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(INTENT)]
@@ -171,12 +198,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return []
         classes = self._model.classes_
-        if hasattr(self._model, "predict_proba"):
-            scores = self._model.predict_proba([tokens])[0]
-        else:
-            decision = self._model.decision_function([tokens])[0]
-            scores = np.exp(decision - decision.max())
-            scores = scores / scores.sum()
+        scores = softmax(self._model.decision_function([tokens])[0], self._temperature)
         order = np.argsort(scores)[::-1][: self._config["ranking_length"]]
         return [{"name": str(classes[i]), "confidence": float(scores[i])} for i in order]
 
@@ -190,7 +212,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
+            joblib.dump({"model": self._model, "temperature": self._temperature},
+                        directory / MODEL_FILE)
 
     @classmethod
     def load(
@@ -201,10 +224,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> LinearIntentClassifier:
-        model = None
+        saved: Dict[Text, Any] = {}
         try:
             with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
+                saved = joblib.load(directory / MODEL_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("LinearIntentClassifier has no trained model; it predicts nothing.")
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, saved.get("model"), saved.get("temperature"))

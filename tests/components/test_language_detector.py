@@ -31,9 +31,9 @@ def trained(storage: LocalModelStorage, resource: Resource, **config: float) -> 
     return detector
 
 
-def language_entity(message: Message) -> str | None:
-    found = [e["value"] for e in message.get("entities", []) if e["entity"] == "language"]
-    return found[0] if found else None
+def clear_language(message: Message) -> str | None:
+    detection = message.get(DETECTION_KEY)
+    return detection["language"] if detection["clear"] else None
 
 
 def test_clear_messages_get_their_language(model_storage, resource) -> None:
@@ -43,23 +43,23 @@ def test_clear_messages_get_their_language(model_storage, resource) -> None:
     assert detector.detect("när kommer paketet? tack")["language"] == "sv"
 
 
-def test_unclear_message_emits_no_language_so_the_conversation_keeps_its_own(
+def test_unclear_message_is_marked_unclear_so_the_conversation_keeps_its_language(
     model_storage, resource
 ) -> None:
     detector = trained(model_storage, resource, min_confidence=0.99)
     [message] = detector.process([Message(data={"text": "ok"})])
     assert message.get(DETECTION_KEY)["clear"] is False
-    assert language_entity(message) is None
+    assert clear_language(message) is None
 
 
 def test_hint_decides_an_unclear_message_but_not_a_clear_switch(model_storage, resource) -> None:
     detector = trained(model_storage, resource)
     [unclear] = detector.process([Message(data={"text": "ok", "metadata": {"language": "sv"}})])
-    assert language_entity(unclear) == "sv"
+    assert clear_language(unclear) == "sv"
     [switch] = detector.process([Message(data={
         "text": "jeg har ikke modtaget min pakke, hvornår kommer den?",
         "metadata": {"language": "sv"}})])
-    assert language_entity(switch) == "da"
+    assert clear_language(switch) == "da"
 
 
 def test_invalid_hint_is_ignored(model_storage, resource) -> None:
@@ -67,7 +67,7 @@ def test_invalid_hint_is_ignored(model_storage, resource) -> None:
     [message] = detector.process([Message(data={"text": "var är mitt paket",
                                                  "metadata": {"language": "en"}})])
     assert message.get(DETECTION_KEY)["hint"] is None
-    assert language_entity(message) == "sv"
+    assert clear_language(message) == "sv"
 
 
 def test_persisted_detector_loads_and_detects_the_same(
@@ -83,3 +83,12 @@ def test_untrained_detector_leaves_messages_alone(model_storage, resource) -> No
     detector = LanguageDetector({}, model_storage, resource)
     [message] = detector.process([Message(data={"text": "hei"})])
     assert message.get(DETECTION_KEY) is None
+
+
+def test_message_that_overrules_the_hint_without_being_clear_is_not_clear(
+    model_storage, resource
+) -> None:
+    detector = trained(model_storage, resource, hint_prior=0.34, min_confidence=0.999)
+    verdict = detector.detect("hvordan returnerer jeg pakken", hint="sv")
+    assert verdict["language"] == "nb"
+    assert verdict["clear"] is False

@@ -1,0 +1,55 @@
+import pytest
+import asyncio
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.language import ActionDetectLanguage, choose_language, language_from_metadata
+
+
+def detection(language: str, clear: bool) -> dict:
+    return {"language": language, "confidence": 0.9 if clear else 0.5, "clear": clear}
+
+
+def test_conversation_without_language_takes_the_best_guess() -> None:
+    assert choose_language(None, detection("sv", clear=False)) == "sv"
+
+
+def test_unclear_message_keeps_the_conversation_language() -> None:
+    assert choose_language("da", detection("nb", clear=False)) == "da"
+
+
+def test_clear_switch_changes_the_language() -> None:
+    assert choose_language("da", detection("sv", clear=True)) == "sv"
+
+
+@pytest.mark.parametrize("verdict", [None, {}, {"language": "en", "clear": True}])
+def test_missing_or_unknown_verdict_changes_nothing(verdict: dict | None) -> None:
+    assert choose_language("nb", verdict) == "nb"
+
+
+@pytest.mark.parametrize(
+    "metadata, expected",
+    [({"language": "SV "}, "sv"), ({"language": "en"}, None), ({}, None), (None, None),
+     ("sv", None)],
+)
+def test_metadata_hint_is_one_of_our_languages_or_nothing(metadata, expected) -> None:
+    assert language_from_metadata(metadata) == expected
+
+
+def tracker(slot: str | None, verdict: dict) -> Tracker:
+    return Tracker("c1", {"language": slot}, {"text": "x", "language_detection": verdict},
+                   [], False, None, {}, "action_listen")
+
+
+def test_action_sets_the_slot_only_when_the_language_changes() -> None:
+    action = ActionDetectLanguage()
+    changed = asyncio.run(
+        action.run(CollectingDispatcher(), tracker("nb", detection("da", True)), {})
+    )
+    kept = asyncio.run(
+        action.run(CollectingDispatcher(), tracker("nb", detection("da", False)), {})
+    )
+    assert changed == [SlotSet("language", "da")]
+    assert kept == []

@@ -1,0 +1,100 @@
+"""Starts the real action server and Rasa server with the trained model, for tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+MODEL = ROOT / "models" / "current.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url: str, body: Dict[str, Any] | None = None, timeout: float = 10) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited while starting:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not start in {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Bot:
+    """A running Rasa server (REST channel + HTTP API) with its action server."""
+
+    rasa_url: str
+    actions_url: str
+
+    def say(self, sender: str, text: str, **metadata: Any) -> List[Dict[str, Any]]:
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        return http_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        return http_json(f"{self.rasa_url}/model/parse", {"text": text})
+
+    def slot(self, sender: str, name: str) -> Any:
+        return http_json(f"{self.rasa_url}/conversations/{sender}/tracker")["slots"].get(name)
+
+
+@contextmanager
+def running_bot(workdir: Path) -> Iterator[Bot]:
+    """Start both servers on free ports; stop them when the block ends."""
+    if not MODEL.exists():
+        raise RuntimeError("no trained model: run `make train` first")
+    rasa_port, actions_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+    actions = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+         "--port", str(actions_port)],
+        cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(rasa_port),
+         "--model", str(MODEL), "--credentials", str(ROOT / "bot" / "credentials.yml"),
+         "--endpoints", str(endpoints)],
+        cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}")
+        _wait_until_up(f"{bot.actions_url}/health", actions, actions_log)
+        _wait_until_up(f"{bot.rasa_url}/status", rasa, rasa_log)
+        yield bot
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
