@@ -54,7 +54,7 @@ test: validate train
 # Rasa test stories (tests/stories/test_*.yml): NLU and dialogue, end to end, per language.
 test-stories: train
 	@mkdir -p results && $(RASA) test core --e2e --stories tests/stories --model models/current.tar.gz \
-	  --fail-on-prediction-errors --out results/stories --no-plot >/dev/null 2>results/stories.log \
+	  --fail-on-prediction-errors --out results/stories --no-plot >results/stories.log 2>&1 \
 	  && echo "==> test stories: all passed" \
 	  || { grep -A15 "WrongPrediction\|Error" results/stories.log | head -40; exit 1; }
 

@@ -1,19 +1,15 @@
 """The conversation's language (nb, da or sv), kept in the `language` slot.
 
-After every customer message Rasa runs `action_detect_language` (a custom slot mapping).
-It reads the NLU's `language_detection` verdict and decides whether the conversation's
-language changes: a conversation without a language takes the best guess; one with a
+After every customer message Rasa runs `action_read_turn` (actions/turn.py, a custom
+slot mapping), which reads the NLU's `language_detection` verdict and asks
+`choose_language` whether the conversation's language changes: a conversation without a language takes the best guess; one with a
 language keeps it unless the message is clearly in another one (or the caller's hint,
 already weighed in by the detector, says so).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
-
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+from typing import Any, Dict, Optional, Text
 
 LANGUAGES = ("nb", "da", "sv")
 LANGUAGE_SLOT = "language"
@@ -36,17 +32,3 @@ def choose_language(current: Optional[Text], detection: Optional[Dict[Text, Any]
     if current not in LANGUAGES:
         return detected
     return detected if detection.get("clear") else current
-
-
-class ActionDetectLanguage(Action):
-    """Sets the `language` slot when the latest message changes it."""
-
-    def name(self) -> Text:
-        return "action_detect_language"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        current = tracker.get_slot(LANGUAGE_SLOT)
-        chosen = choose_language(current, tracker.latest_message.get(DETECTION_KEY))
-        return [SlotSet(LANGUAGE_SLOT, chosen)] if chosen != current else []

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 from tests.servers import Bot, running_bot
-from tools.build_domain import load_content
+from bot.content import load_content
 
 pytestmark = pytest.mark.server
 TEXTS = load_content()

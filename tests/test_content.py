@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.build_domain import ContentError, build_responses, load_content
+from bot.content import ContentError, load_content, topic_labels
+from tools.build_domain import build_responses
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("nb", "da", "sv")
@@ -65,12 +66,37 @@ def test_every_answered_intent_has_a_text() -> None:
     assert {u for u in uttered if u.startswith("utter_") and u[6:] not in texts} == set()
 
 
-def test_generated_responses_have_one_variation_per_language_and_a_default() -> None:
+def test_generated_responses_cover_every_language_and_welcome_state() -> None:
     responses = build_responses(load_content())["responses"]
     for name, variations in responses.items():
-        conditioned = [v["condition"][0]["value"] for v in variations if "condition" in v]
-        assert sorted(conditioned) == sorted(LANGUAGES), name
+        conditions = sorted(
+            tuple((c["name"], c["value"]) for c in v["condition"])
+            for v in variations if "condition" in v
+        )
+        expected = sorted(
+            (("language", lang), ("welcomed", welcomed))
+            for lang in LANGUAGES for welcomed in (False, True)
+        )
+        assert conditions == expected, name
         assert sum("condition" not in v for v in variations) == 1, name
+
+
+def test_first_reply_greets_but_follow_ups_do_not() -> None:
+    texts = load_content()
+    responses = build_responses(texts)["responses"]
+
+    def text(name: str, lang: str, welcomed: bool) -> str:
+        [match] = [v["text"] for v in responses[name] if v.get("condition") == [
+            {"type": "slot", "name": "language", "value": lang},
+            {"type": "slot", "name": "welcomed", "value": welcomed}]]
+        return match
+
+    for lang in LANGUAGES:
+        welcome = texts["welcome_prefix"][lang]
+        assert text("utter_return_policy", lang, False).startswith(welcome)
+        assert not text("utter_return_policy", lang, True).startswith(welcome)
+        assert not text("utter_anything_else", lang, False).startswith(welcome)
+        assert text("utter_greet", lang, False) == texts["greet"][lang]
 
 
 def test_missing_language_is_a_clear_error(tmp_path: Path) -> None:
@@ -90,3 +116,19 @@ def test_country_facts_differ_where_the_law_differs() -> None:
     assert "3 år" in faq["warranty_claim"]["sv"]
     for language in LANGUAGES:
         assert "14" in faq["return_policy"][language]
+
+
+def test_every_clarifiable_topic_has_button_words_in_every_language() -> None:
+    labels = topic_labels()
+    faq_rules = yaml.safe_load((ROOT / "data" / "rules" / "faq.yml").read_text())["rules"]
+    faq_intents = {rule["steps"][0]["intent"] for rule in faq_rules}
+    assert faq_intents <= set(labels)
+    for topic, by_language in labels.items():
+        assert topic in domain_intents(), topic
+        assert all(len(by_language[lang]) <= 40 for lang in LANGUAGES), topic
+
+
+def test_opening_hours_exist_for_every_country() -> None:
+    from actions.expectations import schedules
+
+    assert set(schedules()) == set(LANGUAGES)

@@ -1,7 +1,7 @@
 """Builds Rasa's domain: bot/domain/*.yml plus responses generated from content/*.yml.
 
-content/faq.yml and content/dialogue.yml hold every text the bot says, per language,
-in a shape a non-developer can edit. Each key becomes `utter_<key>` with one variation
+content/*.yml hold every text the bot says, per language, in a shape a non-developer
+can edit (bot/content.py reads them). Each key becomes `utter_<key>` with one variation
 per language, chosen by the `language` slot; Norwegian is also the variation used
 while no language is known yet.
 """
@@ -15,50 +15,55 @@ from typing import Any, Dict, List, Text
 
 import yaml
 
+from bot.content import DEFAULT_LANGUAGE, LANGUAGES, ContentError, Texts, load_content
+
 ROOT = Path(__file__).resolve().parents[1]
-LANGUAGES = ("nb", "da", "sv")
-DEFAULT_LANGUAGE = "nb"
-CONTENT_FILES = ("faq.yml", "dialogue.yml")
 
 
-class ContentError(ValueError):
-    """A content file is missing a language or has a malformed entry."""
+# Texts the action server uses as parts of messages, not responses of their own.
+ACTION_ONLY_TEXTS = {"welcome_prefix", "button_something_else", "button_person"}
+# Replies that never open a conversation, so they never carry the welcome.
+NOT_OPENING = {
+    "greet", "goodbye", "thank", "anything_else", "ask_what_else",
+    "handoff_context", "handoff_queue", "handoff_closed", "handoff_no_numbers",
+    "handoff_no_numbers_closed", "ask_order_number",
+}
 
 
-def load_content(content_dir: Path = ROOT / "content") -> Dict[Text, Dict[Text, Text]]:
-    """All texts by key and language, checked to have every language."""
-    texts: Dict[Text, Dict[Text, Text]] = {}
-    for name in CONTENT_FILES:
-        entries = yaml.safe_load((content_dir / name).read_text(encoding="utf-8")) or {}
-        for key, by_language in entries.items():
-            if key in texts:
-                raise ContentError(f"{name}: '{key}' is defined twice")
-            if not isinstance(by_language, dict):
-                raise ContentError(f"{name}: '{key}' must map nb, da and sv to texts")
-            missing = [lang for lang in LANGUAGES if not str(by_language.get(lang) or "").strip()]
-            if missing:
-                raise ContentError(f"{name}: '{key}' has no text for {', '.join(missing)}")
-            texts[key] = {lang: str(by_language[lang]).strip() for lang in LANGUAGES}
-    return texts
-
-
-def response_variations(by_language: Dict[Text, Text]) -> List[Dict[Text, Any]]:
-    """One variation per language, plus the default used before the language is known."""
-    variations: List[Dict[Text, Any]] = [
-        {
-            "text": by_language[lang],
-            "condition": [{"type": "slot", "name": "language", "value": lang}],
-        }
-        for lang in LANGUAGES
+def _condition(language: Text, welcomed: bool) -> List[Dict[Text, Any]]:
+    return [
+        {"type": "slot", "name": "language", "value": language},
+        {"type": "slot", "name": "welcomed", "value": welcomed},
     ]
+
+
+def response_variations(
+    key: Text, by_language: Dict[Text, Text], welcome: Dict[Text, Text]
+) -> List[Dict[Text, Any]]:
+    """One variation per language and welcome state, plus a default (no language known).
+
+    While the `welcomed` slot is false (the bot has not spoken yet), a reply that can
+    open the conversation starts with the welcome, so that the first reply greets.
+    """
+    variations: List[Dict[Text, Any]] = []
+    for lang in LANGUAGES:
+        opening = by_language[lang]
+        if key not in NOT_OPENING:
+            opening = f"{welcome[lang]} {by_language[lang]}"
+        variations.append({"text": opening, "condition": _condition(lang, False)})
+        variations.append({"text": by_language[lang], "condition": _condition(lang, True)})
     variations.append({"text": by_language[DEFAULT_LANGUAGE]})
     return variations
 
 
-def build_responses(texts: Dict[Text, Dict[Text, Text]]) -> Dict[Text, Any]:
+def build_responses(texts: Texts) -> Dict[Text, Any]:
     return {
         "version": "3.1",
-        "responses": {f"utter_{key}": response_variations(t) for key, t in sorted(texts.items())},
+        "responses": {
+            f"utter_{key}": response_variations(key, t, texts["welcome_prefix"])
+            for key, t in sorted(texts.items())
+            if key not in ACTION_ONLY_TEXTS
+        },
     }
 
 

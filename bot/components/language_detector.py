@@ -189,7 +189,7 @@ class LanguageDetector(GraphComponent):
             return messages
         for message in messages:
             text = message.get(TEXT)
-            if not text:
+            if not text or text.startswith("/"):  # empty, or a button's intent payload
                 continue
             detection = self.detect(text, language_hint(message))
             message.set(DETECTION_KEY, detection, add_to_output=True)

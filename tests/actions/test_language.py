@@ -1,11 +1,5 @@
 import pytest
-import asyncio
-
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-
-from actions.language import ActionDetectLanguage, choose_language, language_from_metadata
+from actions.language import choose_language, language_from_metadata
 
 
 def detection(language: str, clear: bool) -> dict:
@@ -36,20 +30,3 @@ def test_missing_or_unknown_verdict_changes_nothing(verdict: dict | None) -> Non
 )
 def test_metadata_hint_is_one_of_our_languages_or_nothing(metadata, expected) -> None:
     assert language_from_metadata(metadata) == expected
-
-
-def tracker(slot: str | None, verdict: dict) -> Tracker:
-    return Tracker("c1", {"language": slot}, {"text": "x", "language_detection": verdict},
-                   [], False, None, {}, "action_listen")
-
-
-def test_action_sets_the_slot_only_when_the_language_changes() -> None:
-    action = ActionDetectLanguage()
-    changed = asyncio.run(
-        action.run(CollectingDispatcher(), tracker("nb", detection("da", True)), {})
-    )
-    kept = asyncio.run(
-        action.run(CollectingDispatcher(), tracker("nb", detection("da", False)), {})
-    )
-    assert changed == [SlotSet("language", "da")]
-    assert kept == []

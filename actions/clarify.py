@@ -1,0 +1,58 @@
+"""Clarify instead of guessing: one short question with buttons for the likeliest topics."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.content import in_language, load_content, topic_labels
+
+MAX_TOPICS = 3
+MIN_TOPIC_CONFIDENCE = 0.02
+# asked about most often; offered when the message itself points nowhere
+COMMON_TOPICS = ("track_order", "return_policy", "warranty_claim")
+
+
+def likely_topics(ranking: List[Dict[Text, Any]], limit: int = MAX_TOPICS) -> List[Text]:
+    """The likeliest topics that have customer words, topped up with common ones."""
+    labelled = topic_labels()
+    chosen = [
+        item["name"] for item in ranking
+        if item.get("name") in labelled and item.get("confidence", 0) >= MIN_TOPIC_CONFIDENCE
+    ][:limit]
+    for topic in COMMON_TOPICS:
+        if len(chosen) >= min(limit, 2):
+            break
+        if topic not in chosen:
+            chosen.append(topic)
+    return chosen
+
+
+def clarify_buttons(topic_list: List[Text], language: Text) -> List[Dict[Text, Text]]:
+    """A button per topic, then 'something else' and 'talk to a person'."""
+    labels, texts = topic_labels(), load_content()
+    buttons = [{"title": in_language(labels[t], language), "payload": f"/{t}"} for t in topic_list]
+    buttons.append({"title": in_language(texts["button_something_else"], language),
+                    "payload": "/something_else"})
+    buttons.append({"title": in_language(texts["button_person"], language),
+                    "payload": "/request_human"})
+    return buttons
+
+
+class ActionClarify(Action):
+    """Asks which of the likeliest topics the customer means."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        language = tracker.get_slot("language") or "nb"
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        buttons = clarify_buttons(likely_topics(ranking), language)
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []

@@ -1,0 +1,101 @@
+"""The one client that talks to the escalation service (`POST /hooks/escalations`).
+
+The service's base URL is `escalation_service.url` in bot/endpoints.yml (or the
+ESCALATION_URL environment variable); the shared secret for the HMAC-SHA256 signature
+of the body (`X-Signature` header) is ESCALATION_HOOK_SECRET. When the service is not
+configured, does not answer within the timeout, or answers with an error, `escalate`
+returns None and the hand-off falls back to an honest message without queue figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional, Text
+
+import yaml
+
+ENDPOINTS_FILE = Path(__file__).resolve().parents[1] / "bot" / "endpoints.yml"
+TIMEOUT_SECONDS = 2.0
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EscalationReceipt:
+    """What the service answers about a new escalation."""
+
+    reference: Text
+    position: Optional[int]
+    eta_minutes: Optional[int]
+    agents_online: Optional[int]
+    open_now: Optional[bool]
+    next_open: Optional[Text]
+
+
+def signature(body: bytes, secret: Text) -> Text:
+    """`sha256=<hex>` HMAC of the exact body bytes."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def configured_base_url(endpoints_file: Path = ENDPOINTS_FILE) -> Optional[Text]:
+    """ESCALATION_URL, else escalation_service.url in endpoints.yml, else None."""
+    if os.environ.get("ESCALATION_URL"):
+        return os.environ["ESCALATION_URL"].rstrip("/")
+    try:
+        endpoints = yaml.safe_load(endpoints_file.read_text(encoding="utf-8")) or {}
+    except OSError:
+        return None
+    url = (endpoints.get("escalation_service") or {}).get("url")
+    return str(url).rstrip("/") if url else None
+
+
+class EscalationClient:
+    """Creates escalations; never raises on network trouble."""
+
+    def __init__(
+        self,
+        base_url: Optional[Text] = None,
+        secret: Optional[Text] = None,
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> None:
+        self.base_url = base_url if base_url is not None else configured_base_url()
+        self.secret = secret if secret is not None else os.environ.get("ESCALATION_HOOK_SECRET", "")
+        self.timeout = timeout
+
+    def escalate(self, escalation: Dict[Text, Any]) -> Optional[EscalationReceipt]:
+        """POST the escalation; the service's receipt, or None when it cannot be had."""
+        if not self.base_url:
+            return None
+        body = json.dumps(escalation, ensure_ascii=False).encode("utf-8")
+        request = urllib.request.Request(
+            f"{self.base_url}/hooks/escalations",
+            data=body,
+            headers={"Content-Type": "application/json",
+                     "X-Signature": signature(body, self.secret)},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                answer = json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            logger.warning("escalation service did not answer: %s", error)
+            return None
+        if not isinstance(answer, dict) or not answer.get("reference"):
+            logger.warning("escalation service answered without a reference: %r", answer)
+            return None
+        return EscalationReceipt(
+            reference=str(answer["reference"]),
+            position=answer.get("position"),
+            eta_minutes=answer.get("eta_minutes"),
+            agents_online=answer.get("agents_online"),
+            open_now=answer.get("open_now"),
+            next_open=answer.get("next_open"),
+        )

@@ -1,0 +1,119 @@
+"""The owned hand-off: a person takes over, with the whole story, and the customer
+is told what happens next and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation import details, summary, threatened, topics, transcript
+from actions.escalation_client import EscalationClient, EscalationReceipt
+from actions.expectations import describe_opening, schedule_for
+
+REASON_BY_INTENT = {
+    "request_human": "request_human",
+    "complain": "complaint",
+    "out_of_scope": "out_of_scope",
+    "insult": "abuse",
+}
+INTRO_BY_REASON = {
+    "request_human": "utter_handoff_request_human",
+    "complaint": "utter_handoff_complaint",
+    "out_of_scope": "utter_handoff_out_of_scope",
+    "clarification_failed": "utter_handoff_clarification_failed",
+    "abuse": "utter_handoff_abuse",
+}
+REASON_SLOT = "handoff_reason"
+REFERENCE_SLOT = "handoff_reference"
+
+
+def handoff_reason(tracker: Tracker) -> Text:
+    """Why the bot hands over: what the policy said, else what the customer asked."""
+    reason = tracker.get_slot(REASON_SLOT)
+    if reason:
+        return str(reason)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return REASON_BY_INTENT.get(intent, "unresolved")
+
+
+def priority(reason: Text, events: List[Dict[Text, Any]]) -> Text:
+    if threatened(events):
+        return "urgent"
+    return "high" if reason in ("complaint", "abuse") else "normal"
+
+
+def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
+    """Everything the agent needs, so that nobody asks the customer again."""
+    events = list(tracker.events)
+    language = tracker.get_slot("language") or "nb"
+    facts = details(tracker.current_slot_values())
+    topic_list = topics(events)
+    return {
+        "conversation_id": tracker.sender_id,
+        "language": language,
+        "reason": reason,
+        "priority": priority(reason, events),
+        "topics": topic_list,
+        "details": facts,
+        "summary": summary(language, reason, topic_list, facts,
+                           tracker.latest_message.get("text")),
+        "transcript": transcript(events),
+    }
+
+
+def local_reference(sender_id: Text) -> Text:
+    """A reference for the conversation when the service cannot give one."""
+    return "C-" + "".join(ch for ch in sender_id if ch.isalnum())[-8:].upper()
+
+
+def expectation(
+    receipt: Optional[EscalationReceipt], language: Text, sender_id: Text,
+    now: Optional[dt.datetime] = None,
+) -> Dict[Text, Any]:
+    """The response that says what happens next, with the values it needs."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    schedule = schedule_for(language)
+    next_open = describe_opening(schedule.next_open(now), now, language)
+    if receipt is None:
+        open_now = schedule.is_open(now)
+        return {
+            "response": "utter_handoff_no_numbers" if open_now else "utter_handoff_no_numbers_closed",
+            "reference": local_reference(sender_id),
+            "next_open": next_open,
+        }
+    open_now = schedule.is_open(now) if receipt.open_now is None else receipt.open_now
+    if open_now and receipt.position is not None and receipt.eta_minutes is not None:
+        return {"response": "utter_handoff_queue", "reference": receipt.reference,
+                "position": receipt.position, "eta_minutes": max(1, int(receipt.eta_minutes))}
+    return {"response": "utter_handoff_closed", "reference": receipt.reference,
+            "next_open": receipt.next_open or next_open}
+
+
+class ActionHandoff(Action):
+    """Says a person takes over, creates the escalation and sets expectations."""
+
+    def __init__(self, client: Optional[EscalationClient] = None) -> None:
+        self.client = client or EscalationClient()
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reason = handoff_reason(tracker)
+        language = tracker.get_slot("language") or "nb"
+        dispatcher.utter_message(response=INTRO_BY_REASON.get(reason, "utter_handoff_request_human"))
+        dispatcher.utter_message(response="utter_handoff_context")
+        receipt = self.client.escalate(escalation_payload(tracker, reason))
+        expected = expectation(receipt, language, tracker.sender_id)
+        dispatcher.utter_message(**expected)
+        return [
+            SlotSet(REFERENCE_SLOT, expected["reference"]),
+            SlotSet(REASON_SLOT, None),
+            SlotSet("handed_off", True),
+        ]
