@@ -10,8 +10,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import DETECTION_KEY, LANGUAGE_SLOT, choose_language
+from bot.components.patterns import find_bare_order_number
 
 WELCOMED_SLOT = "welcomed"
+ORDER_SLOT = "order_number"
+ORDER_QUESTION = "utter_ask_order_number"
 
 
 def bot_has_spoken(events: List[Dict[Text, Any]]) -> bool:
@@ -19,8 +22,17 @@ def bot_has_spoken(events: List[Dict[Text, Any]]) -> bool:
     return any(event.get("event") == "bot" for event in events)
 
 
+def last_bot_response(events: List[Dict[Text, Any]]) -> Text | None:
+    """The name of the bot's latest response before this message."""
+    for event in reversed(events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 class ActionReadTurn(Action):
-    """Sets `language` (when it changes) and `welcomed` (once the bot has spoken)."""
+    """Sets `language` (when it changes), `welcomed` (once the bot has spoken) and
+    `order_number` when the customer answers "which order?" with just the number."""
 
     def name(self) -> Text:
         return "action_read_turn"
@@ -36,4 +48,8 @@ class ActionReadTurn(Action):
         welcomed = bot_has_spoken(tracker.events)
         if welcomed != bool(tracker.get_slot(WELCOMED_SLOT)):
             events.append(SlotSet(WELCOMED_SLOT, welcomed))
+        if not tracker.get_slot(ORDER_SLOT) and last_bot_response(tracker.events) == ORDER_QUESTION:
+            number = find_bare_order_number(tracker.latest_message.get("text") or "")
+            if number:
+                events.append(SlotSet(ORDER_SLOT, number))
         return events

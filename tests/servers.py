@@ -50,6 +50,7 @@ class Bot:
 
     rasa_url: str
     actions_url: str
+    tracker_db: Path
 
     def say(self, sender: str, text: str, **metadata: Any) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -65,19 +66,28 @@ class Bot:
 
 
 @contextmanager
-def running_bot(workdir: Path) -> Iterator[Bot]:
-    """Start both servers on free ports; stop them when the block ends."""
+def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Iterator[Bot]:
+    """Start both servers on free ports; stop them when the block ends.
+
+    Conversations go to a SQLite tracker store in `workdir`; `actions_env` adds
+    environment variables for the action server (e.g. ESCALATION_URL).
+    """
     if not MODEL.exists():
         raise RuntimeError("no trained model: run `make train` first")
     rasa_port, actions_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    tracker_db = workdir / "trackers.db"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n'
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
          "--port", str(actions_port)],
-        cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**env, "ESCALATION_URL": "http://127.0.0.1:9", **(actions_env or {})},
+        stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(rasa_port),
@@ -86,7 +96,7 @@ def running_bot(workdir: Path) -> Iterator[Bot]:
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
-        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}")
+        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", tracker_db)
         _wait_until_up(f"{bot.actions_url}/health", actions, actions_log)
         _wait_until_up(f"{bot.rasa_url}/status", rasa, rasa_log)
         yield bot

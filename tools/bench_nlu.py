@@ -63,10 +63,15 @@ def project_pipeline(language: Text = "nb", **overrides: Dict) -> List[Dict]:
     return pipeline
 
 
+def rasa_intent(name: Text) -> Text:
+    """xSID names like `alarm/set_alarm`; in Rasa a slash marks a retrieval intent."""
+    return name.replace("/", "__")
+
+
 def write_rasa_nlu(rows: Sequence[Utterance], language: Text, path: Path) -> None:
     by_intent: Dict[Text, List[Text]] = {}
     for row in rows:
-        by_intent.setdefault(row.intent, []).append(row.text)
+        by_intent.setdefault(rasa_intent(row.intent), []).append(row.text)
     nlu = [
         {"intent": intent, "metadata": {"language": language},
          "examples": "".join(f"- {text}\n" for text in texts)}
@@ -86,14 +91,15 @@ def train_rasa(pipeline: List[Dict], rows: Sequence[Utterance], language: Text) 
               "assistant_id": "bench"}
     (workdir / "config.yml").write_text(yaml.safe_dump(config))
     (workdir / "domain.yml").write_text(yaml.safe_dump(
-        {"version": "3.1", "intents": sorted({r.intent for r in rows})}))
+        {"version": "3.1", "intents": sorted({rasa_intent(r.intent) for r in rows})}))
     model = train_nlu(str(workdir / "config.yml"), str(workdir / "nlu.yml"),
                       str(workdir / "models"), domain=str(workdir / "domain.yml"))
     agent = Agent.load(model)
 
     def predict(texts: Sequence[Text]) -> List[Text]:
         async def parse_all() -> List[Text]:
-            return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
+            names = [(await agent.parse_message(t))["intent"]["name"] for t in texts]
+            return [(name or "").replace("__", "/") for name in names]
         return asyncio.run(parse_all())
 
     return predict

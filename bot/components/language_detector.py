@@ -162,6 +162,7 @@ class LanguageDetector(GraphComponent):
         return {
             "language": best,
             "confidence": round(confidence, 4),
+            "words": len(WORD.findall(text)),
             # with a hint, agreeing with it is enough; overruling it needs a clear message
             "clear": best == hint or confidence >= self._config["min_confidence"],
             "hint": hint,

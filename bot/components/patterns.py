@@ -29,6 +29,7 @@ ORDER_CONTEXT = re.compile(
     r"(?i)(?:ordre|order|ordrer|bestilling|beställning|best|nr|nummer|number|#)\D{0,15}?"
     r"(?<!\d)(\d{5,10})(?!\d)"
 )
+BARE_ORDER = re.compile(r"(?i)(?<![\w-])(NH[- ]?\d{5,9}|\d{5,10})(?![\w-])")
 POSTCODE = re.compile(
     r"(?i)(?:postnr|postnummer|postkode|post nr)\.?\s*:?\s*(\d{3}\s?\d{2}|\d{4})(?!\d)"
     r"|(?<!\d)(\d{3} \d{2})(?!\d)"
@@ -74,6 +75,15 @@ def find_details(text: Text) -> List[Found]:
     for match in POSTCODE.finditer(text):
         add("postcode", match)
     return sorted(found, key=lambda item: item.start)
+
+
+def find_bare_order_number(text: Text) -> Text | None:
+    """An order number given on its own, as an answer to "which order?"."""
+    taken = [item for item in find_details(text) if item.entity != "order_number"]
+    for match in BARE_ORDER.finditer(text):
+        if not any(match.start() < t.end and t.start < match.end() for t in taken):
+            return match.group(1)
+    return None
 
 
 _MASKED_ENTITIES = {"personal_id", "card_number"}

@@ -35,6 +35,8 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.components.ambiguity import ambiguous_under
+
 CLARIFY_ACTION = "action_clarify"
 HANDOFF_ACTION = "action_handoff"
 REPHRASE_ACTION = "utter_ask_rephrase"
@@ -153,21 +155,7 @@ class PrinciplesPolicy(Policy):
         self, parse_data: Dict[Text, Any], previous_bot_action: Optional[Text] = None
     ) -> bool:
         """Whether guessing the intent would be guessing at the customer."""
-        intent = (parse_data.get("intent") or {}).get("name")
-        text = parse_data.get("text") or ""
-        if not intent or text.startswith("/"):  # nothing to go on, or a button choice
-            return False
-        if intent in self.config["broad_intents"]:
-            return True
-        if intent in self.config["never_clarify"]:
-            return False
-        if (intent in self.config["yes_no_intents"]
-                and previous_bot_action in self.config["yes_no_questions"]):
-            return False
-        ranking = parse_data.get("intent_ranking") or []
-        top = (parse_data.get("intent") or {}).get("confidence", 0.0)
-        second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
-        return top < self.config["min_confidence"] or top - second < self.config["min_margin"]
+        return ambiguous_under(self.config, parse_data, previous_bot_action)
 
     # --- deciding ---
 

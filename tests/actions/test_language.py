@@ -3,7 +3,8 @@ from actions.language import choose_language, language_from_metadata
 
 
 def detection(language: str, clear: bool) -> dict:
-    return {"language": language, "confidence": 0.9 if clear else 0.5, "clear": clear}
+    return {"language": language, "confidence": 0.9 if clear else 0.5, "clear": clear,
+            "words": 5}
 
 
 def test_conversation_without_language_takes_the_best_guess() -> None:
@@ -30,3 +31,9 @@ def test_missing_or_unknown_verdict_changes_nothing(verdict: dict | None) -> Non
 )
 def test_metadata_hint_is_one_of_our_languages_or_nothing(metadata, expected) -> None:
     assert language_from_metadata(metadata) == expected
+
+
+def test_short_reply_that_looks_like_another_language_is_not_a_switch() -> None:
+    verdict = {"language": "da", "confidence": 0.99, "clear": True, "words": 1}
+    assert choose_language("sv", verdict) == "sv"
+    assert choose_language("sv", {**verdict, "words": 3}) == "da"

@@ -50,3 +50,12 @@ def test_identity_and_card_numbers_are_masked_other_details_kept() -> None:
 def test_text_without_details_is_unchanged() -> None:
     assert find_details("hei, hvor lang tid tar leveringen?") == []
     assert mask_personal_data("hei") == "hei"
+
+
+def test_bare_order_number_as_an_answer_but_not_an_identity_number() -> None:
+    from bot.components.patterns import find_bare_order_number
+
+    assert find_bare_order_number("10483921") == "10483921"
+    assert find_bare_order_number("det er NH-123456 tror jeg") == "NH-123456"
+    assert find_bare_order_number("fnr 01019012345") is None
+    assert find_bare_order_number("vet ikke") is None
