@@ -6,11 +6,16 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 RASA        := $(VENV)/bin/rasa
 STAMP       := $(VENV)/.installed
+API_VENV    := .venv-api
+API_PY      := $(API_VENV)/bin/python
+API_STAMP   := $(API_VENV)/.installed
+PYTHON3     ?= python3
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 RASA_PORT    ?= 5005
 ACTIONS_PORT ?= 5055
+API_PORT     ?= 8000
 
 .PHONY: help install domain train validate run test test-unit test-stories bench-nlu lint lock clean
 
@@ -27,7 +32,15 @@ $(STAMP): pyproject.toml requirements/bot.lock
 	@$(VENV)/bin/pip install -c requirements/bot.lock -e ".[bot,dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(API_STAMP): pyproject.toml requirements/api.lock
+	@echo "==> creating $(API_VENV) (Python 3.11+) for the escalation service"
+	@$(PYTHON3) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "error: the escalation service needs Python 3.11+ as $(PYTHON3)"; exit 1; }
+	@$(PYTHON3) -m venv $(API_VENV)
+	@$(API_VENV)/bin/pip install -c requirements/api.lock -e ".[api,dev]"
+	@touch $(API_STAMP)
+
+install: $(STAMP) $(API_STAMP)
 
 domain: $(STAMP)
 	@$(PY) tools/build_domain.py
@@ -44,11 +57,12 @@ train: domain
 	    --out models --fixed-model-name nordhem-$$fp || exit 1; fi; \
 	ln -sf nordhem-$$fp.tar.gz models/current.tar.gz
 
-run: train
-	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT)
+run: train $(API_STAMP)
+	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT) $(API_PORT)
 
-test: validate train
-	@$(PY) -m pytest -q tests
+test: validate train $(API_STAMP)
+	@$(PY) -m pytest -q tests --ignore=tests/api
+	@$(API_PY) -m pytest -q tests/api
 	@$(MAKE) --no-print-directory test-stories
 
 # Rasa test stories (tests/stories/test_*.yml): NLU and dialogue, end to end, per language.
@@ -58,18 +72,21 @@ test-stories: train
 	  && echo "==> test stories: all passed" \
 	  || { grep -A15 "WrongPrediction\|Error" results/stories.log | head -40; exit 1; }
 
-test-unit: domain
-	@$(PY) -m pytest -q tests -m "not server"
+test-unit: domain $(API_STAMP)
+	@$(PY) -m pytest -q tests --ignore=tests/api -m "not server"
+	@$(API_PY) -m pytest -q tests/api -m "not server"
 
-bench-nlu: domain
+bench-nlu: train
 	@$(PY) -m tools.bench_nlu
 
 lint: $(STAMP)
-	@$(VENV)/bin/ruff check bot actions tools tests
+	@$(VENV)/bin/ruff check bot actions tools tests api
 
-lock: $(STAMP)
+lock: $(STAMP) $(API_STAMP)
 	@(echo "# Exact versions of the bot environment ($(VENV), Python 3.10), used as pip constraints."; \
 	  echo "# Regenerate with: make lock"; $(VENV)/bin/pip freeze --exclude-editable) > requirements/bot.lock
+	@(echo "# Exact versions of the API environment ($(API_VENV), Python 3.11), used as pip constraints."; \
+	  echo "# Regenerate with: make lock"; $(API_VENV)/bin/pip freeze --exclude-editable) > requirements/api.lock
 
 clean:
 	rm -rf build models results .rasa

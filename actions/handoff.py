@@ -4,6 +4,9 @@ is told what happens next and when."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+import uuid
+from dataclasses import asdict
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import details, summary, threatened, topics, transcript
 from actions.escalation_client import EscalationClient, EscalationReceipt
 from actions.expectations import describe_opening, schedule_for
+from bot.scorecard import score_conversation
 
 REASON_BY_INTENT = {
     "request_human": "request_human",
@@ -52,7 +56,10 @@ def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
     language = tracker.get_slot("language") or "nb"
     facts = details(tracker.current_slot_values())
     topic_list = topics(events)
+    card = score_conversation(tracker.sender_id, events)
     return {
+        "event_id": uuid.uuid4().hex,
+        "sent_at": time.time(),
         "conversation_id": tracker.sender_id,
         "language": language,
         "reason": reason,
@@ -62,6 +69,7 @@ def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
         "summary": summary(language, reason, topic_list, facts,
                            tracker.latest_message.get("text")),
         "transcript": transcript(events),
+        "scorecard": {**asdict(card), "score": card.score},
     }
 
 

@@ -188,6 +188,45 @@ def own_data_cv(folds: int = 5) -> Dict[Text, Tuple[float, float, int]]:
     return results
 
 
+def heldout_rows(language: Text) -> List[Tuple[Text, Text]]:
+    """(text, intent) of tests/nlu_heldout/<language>.yml: messages not in training."""
+    blocks = yaml.safe_load((ROOT / "tests" / "nlu_heldout" / f"{language}.yml").read_text())
+    return [(line.strip()[2:].strip(), block["intent"])
+            for block in blocks["nlu"] for line in block["examples"].splitlines()
+            if line.strip()]
+
+
+def production_model_table(model_path: Path = ROOT / "models" / "current.tar.gz") -> List[Tuple]:
+    """Held-out intent accuracy and language detection of the trained production model."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+
+    async def parse_all(texts: Sequence[Text]) -> List[Dict]:
+        return [await agent.parse_message(t) for t in texts]
+
+    rows = []
+    sets = {
+        "held-out nb": ("nb", heldout_rows("nb")),
+        "held-out da": ("da", heldout_rows("da")),
+        "held-out sv": ("sv", heldout_rows("sv")),
+        "xSID test da (language only)": ("da", [(u.text, "") for u in load_split("da", "test")]),
+        "xSID test nb (language only)": (
+            "nb", [(u.text, "") for u in load_split("no", "test", {"B"})]),
+    }
+    for name, (language, items) in sets.items():
+        parsed = asyncio.run(parse_all([text for text, _ in items]))
+        intents = [intent for _, intent in items]
+        accuracy = (sum(p["intent"]["name"] == i for p, i in zip(parsed, intents)) / len(items)
+                    if all(intents) else None)
+        verdicts = [p["language_detection"] for p in parsed]
+        wrong = sum(v["language"] != language for v in verdicts) / len(verdicts)
+        clear = [v for v in verdicts if v["clear"]]
+        wrong_clear = sum(v["language"] != language for v in clear) / max(1, len(clear))
+        rows.append((name, len(items), accuracy, wrong, len(clear) / len(verdicts), wrong_clear))
+    return rows
+
+
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     print("xSID: training each system on the valid files, scoring on the test files")
@@ -202,6 +241,13 @@ def main() -> None:
     print("|---|---|---|---|")
     for language, (accuracy, f1, count) in own_data_cv().items():
         print(f"| {language} | {count} | {accuracy:.3f} | {f1:.3f} |")
+    print("\n## Production model (models/current.tar.gz): held-out messages and language\n")
+    print("| set | messages | intent accuracy | wrong language (best guess) "
+          "| clear verdicts | wrong language among clear |")
+    print("|---|---|---|---|---|---|")
+    for name, count, accuracy, wrong, clear, wrong_clear in production_model_table():
+        shown = f"{accuracy:.3f}" if accuracy is not None else "-"
+        print(f"| {name} | {count} | {shown} | {wrong:.3f} | {clear:.3f} | {wrong_clear:.3f} |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,20 @@
+"""Prometheus metrics of the service (own registry, so tests can create many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry()
+CONVERSATIONS = Counter("nordhem_conversations_started_total", "conversations started",
+                        registry=REGISTRY)
+MESSAGES = Counter("nordhem_messages_total", "messages by sender", ["sender"], registry=REGISTRY)
+HANDOFFS = Counter("nordhem_handoffs_total", "hand-offs by reason", ["reason"], registry=REGISTRY)
+QUEUE_LENGTH = Gauge("nordhem_queue_length", "escalations waiting for an agent",
+                     registry=REGISTRY)
+AGENTS_CONNECTED = Gauge("nordhem_agents_connected", "agent consoles connected", registry=REGISTRY)
+CONTAINMENT = Gauge("nordhem_containment_rate", "share of conversations never escalated",
+                    registry=REGISTRY)
+WAIT_SECONDS = Histogram("nordhem_wait_seconds", "escalation created to claimed",
+                         buckets=(10, 30, 60, 120, 300, 600, 1200, 3600), registry=REGISTRY)
+BOT_LATENCY = Histogram("nordhem_bot_latency_seconds", "customer message to bot reply",
+                        buckets=(.025, .05, .1, .2, .5, 1, 2, 5), registry=REGISTRY)

@@ -1,0 +1,40 @@
+"""The widget's side of the contract."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from api.deps import CurrentConversation, HubDep, SessionDep
+from api.schemas import ConversationStarted, CustomerMessage, History, MessagesReply, StartConversation
+from api.services import conversations
+from api.services.conversations import ConversationError
+from api.services.serialize import escalation_conversation_messages, message_out
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+@router.post("", response_model=ConversationStarted, status_code=201)
+def start_conversation(body: StartConversation, session: SessionDep) -> ConversationStarted:
+    """Start a conversation; keep the customer token: it is the only key to it."""
+    conversation, token = conversations.start(session, body.language, body.page)
+    return ConversationStarted(conversation_id=conversation.id, customer_token=token)
+
+
+@router.post("/{conversation_id}/messages", response_model=MessagesReply)
+async def post_message(body: CustomerMessage, conversation: CurrentConversation,
+                       session: SessionDep, hub: HubDep) -> MessagesReply:
+    """A customer message (text or button payload) and what came back."""
+    try:
+        return await conversations.post(hub, session, conversation, body)
+    except ConversationError as error:
+        raise HTTPException(error.status_code, error.detail) from error
+
+
+@router.get("/{conversation_id}/messages", response_model=History)
+def history(conversation: CurrentConversation, session: SessionDep, hub: HubDep,
+            after: int = 0) -> History:
+    """Everything said so far (after message id `after`), to resume after a reload."""
+    messages = [m for m in escalation_conversation_messages(session, conversation.id) if m.id > after]
+    return History(messages=[message_out(m) for m in messages], status=conversation.status,
+                   language=conversation.language,
+                   escalation=conversations.current_escalation(hub, session, conversation))

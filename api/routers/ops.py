@@ -1,0 +1,45 @@
+"""Readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+
+from api.deps import HubDep
+from api import metrics
+from api.models import Conversation, Escalation
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/health")
+async def health(hub: HubDep) -> JSONResponse:
+    """Ready when the database answers; Rasa and the action server are reported too."""
+    try:
+        with hub.database.sessions() as session:
+            session.execute(text("SELECT 1"))
+        database = True
+    except Exception:  # noqa: BLE001 - any database failure means not ready
+        database = False
+    rasa, actions = await asyncio.gather(
+        hub.rasa.ready(), hub.rasa.ready(f"{hub.settings.actions_url.rstrip('/')}/health"))
+    body = {"status": "ok" if database and rasa and actions else "degraded",
+            "database": database, "rasa": rasa, "action_server": actions}
+    return JSONResponse(body, status_code=200 if database else 503)
+
+
+@router.get("/metrics")
+def prometheus(hub: HubDep) -> Response:
+    with hub.database.sessions() as session:
+        conversations = session.scalar(select(func.count()).select_from(Conversation)) or 0
+        escalated = session.scalar(select(func.count(func.distinct(Escalation.conversation_id))))
+        queue = session.scalar(select(func.count()).select_from(Escalation)
+                               .where(Escalation.status == "queued")) or 0
+    metrics.QUEUE_LENGTH.set(queue)
+    metrics.AGENTS_CONNECTED.set(hub.bus.agents_connected)
+    metrics.CONTAINMENT.set(1 - (escalated or 0) / conversations if conversations else 1.0)
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)

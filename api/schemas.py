@@ -1,0 +1,152 @@
+"""Request and response bodies of the public contract, with examples for the OpenAPI page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["nb", "da", "sv"]
+Sender = Literal["customer", "bot", "agent", "system"]
+ConversationStatus = Literal["bot", "queued", "with_agent", "closed"]
+
+
+class StartConversation(BaseModel):
+    language: Optional[Language] = Field(None, description="hint: the page's language")
+    page: Optional[str] = Field(None, max_length=500, description="URL the widget is on")
+    model_config = ConfigDict(json_schema_extra={"example": {"language": "sv",
+                                                             "page": "https://shop.example/"}})
+
+
+class ConversationStarted(BaseModel):
+    conversation_id: str
+    customer_token: str = Field(description="Bearer token for this conversation only")
+    status: ConversationStatus = "bot"
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class CustomerMessage(BaseModel):
+    text: Optional[str] = Field(None, description="what the customer typed")
+    payload: Optional[str] = Field(None, description="a button's payload, e.g. /track_order")
+    model_config = ConfigDict(json_schema_extra={"example": {"text": "Var är mitt paket?"}})
+
+
+class MessageOut(BaseModel):
+    id: Optional[int] = None
+    sender: Sender
+    text: str
+    buttons: Optional[list[Button]] = None
+    agent_name: Optional[str] = None
+    created_at: Optional[dt.datetime] = None
+
+
+class EscalationInfo(BaseModel):
+    reference: str
+    position: Optional[int] = None
+    eta_minutes: Optional[int] = None
+    next_open: Optional[str] = None
+    open_now: Optional[bool] = None
+
+
+class MessagesReply(BaseModel):
+    messages: list[MessageOut]
+    status: ConversationStatus
+    escalation: Optional[EscalationInfo] = None
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "messages": [{"sender": "bot", "text": "Du är nummer 2 i kön..."}],
+        "status": "queued",
+        "escalation": {"reference": "NH-7Q2K4M", "position": 2, "eta_minutes": 4,
+                       "next_open": None}}})
+
+
+class History(BaseModel):
+    messages: list[MessageOut]
+    status: ConversationStatus
+    language: Optional[Language]
+    escalation: Optional[EscalationInfo] = None
+
+
+class TranscriptLine(BaseModel):
+    sender: str
+    text: str
+    timestamp: Optional[float] = None
+
+
+class EscalationHook(BaseModel):
+    """What the action server sends when the bot hands over."""
+
+    event_id: str = Field(min_length=8, max_length=64, description="unique; replays are refused")
+    sent_at: float = Field(description="unix time the hook was signed")
+    conversation_id: str = Field(min_length=1, max_length=40)
+    language: Language
+    reason: str = Field(min_length=1, max_length=40)
+    priority: Literal["urgent", "high", "normal"] = "normal"
+    summary: str = Field("", max_length=4000)
+    topics: list[str] = []
+    details: dict[str, Any] = {}
+    transcript: list[TranscriptLine] = []
+    scorecard: Optional[dict[str, Any]] = None
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "event_id": "5f0c7d1e2a9b4c3d", "sent_at": 1764093780.0, "conversation_id": "c_abc",
+        "language": "nb", "reason": "request_human", "priority": "normal",
+        "summary": "Customer writes nb; hand-off because: request human.",
+        "topics": ["track_order"], "details": {"order_number": "10483921"},
+        "transcript": [{"sender": "customer", "text": "hvor er pakken min?"}]}})
+
+
+class EscalationReceipt(BaseModel):
+    reference: str
+    position: Optional[int]
+    eta_minutes: Optional[int]
+    agents_online: int
+    open_now: bool
+    next_open: Optional[str]
+
+
+class EscalationSummary(BaseModel):
+    id: int
+    reference: str
+    conversation_id: str
+    language: str
+    reason: str
+    priority: str
+    summary: str
+    status: str
+    created_at: dt.datetime
+    wait_seconds: int
+    agent_name: Optional[str] = None
+
+
+class EscalationDetail(EscalationSummary):
+    topics: list[str]
+    details: dict[str, Any]
+    transcript: list[dict[str, Any]]
+    messages: list[MessageOut]
+    scorecard: Optional[dict[str, Any]]
+
+
+class AgentText(BaseModel):
+    text: str = Field(min_length=1)
+
+
+class Resolve(BaseModel):
+    return_to_bot: bool = False
+
+
+class AgentOut(BaseModel):
+    id: int
+    name: str
+
+
+class HelpdeskReply(BaseModel):
+    """A reply written in the company's own helpdesk, posted back to the customer."""
+
+    event_id: str = Field(min_length=8, max_length=64)
+    reference: str
+    agent_name: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1)

@@ -1,0 +1,125 @@
+"""Conversations from the widget: relayed to the bot, or to the agent once escalated."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Optional
+
+from sqlalchemy.orm import Session
+
+from api import metrics
+from api.models import Conversation, Message
+from api.schemas import CustomerMessage, EscalationInfo, MessagesReply
+from api.security import hash_token, new_token
+from api.services import escalations, estimates, outbox
+from api.services.hub import Hub
+from api.services.rasa_client import RasaUnavailable
+from api.services.serialize import escalation_info, message_out
+from api.status import Status
+
+BOT_UNAVAILABLE = {
+    "nb": "Beklager, jeg har tekniske problemer akkurat nå. Meldingen din er lagret, prøv igjen om litt.",
+    "da": "Beklager, jeg har tekniske problemer lige nu. Din besked er gemt, prøv igen om lidt.",
+    "sv": "Förlåt, jag har tekniska problem just nu. Ditt meddelande är sparat, försök igen om en stund.",
+}
+
+
+class ConversationError(Exception):
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+def start(session: Session, language: Optional[str], page: Optional[str]) -> tuple[Conversation, str]:
+    token = new_token()
+    conversation = Conversation(id="c_" + secrets.token_hex(12), customer_token_hash=hash_token(token),
+                                language=language, page=page, status=Status.BOT.value)
+    session.add(conversation)
+    session.commit()
+    metrics.CONVERSATIONS.inc()
+    return conversation, token
+
+
+def customer_text(body: CustomerMessage, max_length: int) -> str:
+    """The text or button payload, validated (ConversationError 422)."""
+    if body.payload is not None and body.text is not None:
+        raise ConversationError(422, "send either text or payload, not both")
+    if body.payload is not None:
+        if not body.payload.startswith("/") or len(body.payload) > 200 or " " in body.payload:
+            raise ConversationError(422, "payload must look like /intent_name")
+        return body.payload
+    text = (body.text or "").strip()
+    if not text:
+        raise ConversationError(422, "text is empty")
+    if len(text) > max_length:
+        raise ConversationError(422, f"text is longer than {max_length} characters")
+    return text
+
+
+def current_escalation(hub: Hub, session: Session, conversation: Conversation) -> Optional[EscalationInfo]:
+    escalation = escalations.latest_for_conversation(session, conversation.id)
+    if escalation is None or conversation.status not in ("queued", "with_agent"):
+        return None
+    handling = estimates.average_handling_minutes(session, hub.settings.average_handling_minutes)
+    return escalation_info(session, escalation, hub.bus.agents_connected, handling)
+
+
+async def post(hub: Hub, session: Session, conversation: Conversation,
+               body: CustomerMessage) -> MessagesReply:
+    if conversation.status == Status.CLOSED.value:
+        raise ConversationError(409, "this conversation is closed; start a new one")
+    text = customer_text(body, hub.settings.max_message_length)
+    message = Message(conversation_id=conversation.id, sender="customer", text=text)
+    session.add(message)
+    session.commit()  # kept before anything else can fail
+    metrics.MESSAGES.labels("customer").inc()
+    if conversation.status != Status.BOT.value:
+        return _to_agent(hub, session, conversation, message)
+    return await _to_bot(hub, session, conversation, text)
+
+
+def _to_agent(hub: Hub, session: Session, conversation: Conversation, message: Message) -> MessagesReply:
+    escalation = escalations.latest_for_conversation(session, conversation.id)
+    out = message_out(message).model_dump(mode="json")
+    if escalation is not None:
+        outbox.enqueue(session, hub.settings.webhook_url_list, "message.created",
+                       {"reference": escalation.reference, "message": out})
+        session.commit()
+        hub.bus.to_agents({"type": "message.created", "escalation_id": escalation.id,
+                           "message": out})
+    return MessagesReply(messages=[], status=conversation.status,
+                         escalation=current_escalation(hub, session, conversation))
+
+
+async def _to_bot(hub: Hub, session: Session, conversation: Conversation, text: str) -> MessagesReply:
+    metadata: dict[str, Any] = {"language": conversation.language, "page": conversation.page}
+    try:
+        with metrics.BOT_LATENCY.time():
+            replies = await hub.rasa.send(conversation.id, text,
+                                          {k: v for k, v in metadata.items() if v})
+    except RasaUnavailable:
+        note = Message(conversation_id=conversation.id, sender="system",
+                       text=BOT_UNAVAILABLE.get(conversation.language or "nb", BOT_UNAVAILABLE["nb"]))
+        session.add(note)
+        session.commit()
+        return MessagesReply(messages=[message_out(note)], status=conversation.status)
+    stored = []
+    for reply in replies:
+        if not reply.get("text"):
+            continue
+        stored.append(Message(conversation_id=conversation.id, sender="bot", text=reply["text"],
+                              buttons=reply.get("buttons") or None))
+    session.add_all(stored)
+    session.commit()
+    metrics.MESSAGES.labels("bot").inc(len(stored))
+    session.refresh(conversation)  # the bot's hand-off hook may have queued it meanwhile
+    if conversation.status == "queued":
+        escalation = escalations.latest_for_conversation(session, conversation.id)
+        if escalation:
+            out = [message_out(m).model_dump(mode="json") for m in stored]
+            for item in out:
+                hub.bus.to_agents({"type": "message.created", "escalation_id": escalation.id,
+                                   "message": item})
+    return MessagesReply(messages=[message_out(m) for m in stored], status=conversation.status,
+                         escalation=current_escalation(hub, session, conversation))

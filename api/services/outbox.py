@@ -1,0 +1,75 @@
+"""Helpdesk webhooks from a persistent outbox: written in the same transaction as the
+change they report, delivered by a background job with retries and back-off, so a
+helpdesk that is down loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.models import OutboxEvent, utcnow
+from api.security import sign
+
+MAX_BACKOFF_SECONDS = 600
+logger = logging.getLogger(__name__)
+
+
+def enqueue(session: Session, urls: list[str], event_type: str, payload: dict[str, Any]) -> None:
+    """Add the event for every configured helpdesk URL (committed with the caller's change)."""
+    for url in urls:
+        session.add(OutboxEvent(url=url, type=event_type, payload=payload))
+
+
+def backoff_seconds(attempts: int) -> int:
+    return min(MAX_BACKOFF_SECONDS, 2 ** attempts)
+
+
+async def deliver_due(sessions: sessionmaker, http: httpx.AsyncClient, secret: str,
+                      max_attempts: int, batch: int = 50) -> int:
+    """Try every due event once; returns how many were delivered."""
+    delivered = 0
+    with sessions() as session:
+        due = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.status == "pending",
+                                      OutboxEvent.next_attempt_at <= utcnow())
+            .order_by(OutboxEvent.id).limit(batch)
+        ).all()
+        for item in due:
+            body = json.dumps({"id": item.id, "type": item.type, "data": item.payload},
+                              ensure_ascii=False, default=str).encode()
+            try:
+                response = await http.post(item.url, content=body, headers={
+                    "Content-Type": "application/json", "X-Signature": sign(body, secret),
+                    "X-Event-Type": item.type, "X-Event-Id": str(item.id)})
+                response.raise_for_status()
+                item.status, item.last_error = "delivered", None
+                delivered += 1
+            except httpx.HTTPError as error:
+                item.attempts += 1
+                item.last_error = str(error)[:500]
+                if item.attempts >= max_attempts:
+                    item.status = "failed"
+                else:
+                    item.next_attempt_at = utcnow() + dt.timedelta(
+                        seconds=backoff_seconds(item.attempts))
+        session.commit()
+    return delivered
+
+
+async def deliver_forever(sessions: sessionmaker, secret: str, max_attempts: int,
+                          interval: float = 1.0) -> None:
+    """The background job named after what it does."""
+    async with httpx.AsyncClient(timeout=5) as http:
+        while True:
+            try:
+                await deliver_due(sessions, http, secret, max_attempts)
+            except Exception:  # noqa: BLE001 - the job must outlive one bad round
+                logger.exception("outbox delivery round failed")
+            await asyncio.sleep(interval)

@@ -1,0 +1,62 @@
+"""Database rows to the public contract's shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.models import Escalation, Message, utcnow
+from api.schemas import EscalationDetail, EscalationInfo, EscalationSummary, MessageOut
+from api.services import estimates
+
+
+def message_out(message: Message) -> MessageOut:
+    return MessageOut(id=message.id, sender=message.sender, text=message.text,
+                      buttons=message.buttons or None, agent_name=message.agent_name,
+                      created_at=message.created_at)
+
+
+def _aware(moment: Any) -> Any:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def escalation_summary(escalation: Escalation) -> EscalationSummary:
+    created = _aware(escalation.created_at)
+    end = _aware(escalation.claimed_at) or utcnow()
+    return EscalationSummary(
+        id=escalation.id, reference=escalation.reference,
+        conversation_id=escalation.conversation_id, language=escalation.language,
+        reason=escalation.reason, priority=escalation.priority, summary=escalation.summary,
+        status=escalation.status, created_at=created,
+        wait_seconds=max(0, int((end - created).total_seconds())),
+        agent_name=escalation.agent.name if escalation.agent else None)
+
+
+def escalation_detail(session: Session, escalation: Escalation) -> EscalationDetail:
+    messages = [m for m in escalation_messages(session, escalation)]
+    return EscalationDetail(
+        **escalation_summary(escalation).model_dump(), topics=escalation.topics or [],
+        details=escalation.details or {}, transcript=escalation.transcript or [],
+        messages=[message_out(m) for m in messages], scorecard=escalation.scorecard)
+
+
+def escalation_messages(session: Session, escalation: Escalation) -> list[Message]:
+    """The conversation's messages since the escalation was created."""
+    created = _aware(escalation.created_at)
+    return [m for m in escalation_conversation_messages(session, escalation.conversation_id)
+            if _aware(m.created_at) >= created]
+
+
+def escalation_conversation_messages(session: Session, conversation_id: str) -> list[Message]:
+    return list(session.query(Message).filter(Message.conversation_id == conversation_id)
+                .order_by(Message.id))
+
+
+def escalation_info(session: Session, escalation: Escalation, agents_online: int,
+                    handling_minutes: float) -> EscalationInfo:
+    open_now, next_open = estimates.opening(escalation.language)
+    place = estimates.position(session, escalation) if escalation.status == "queued" else None
+    eta = estimates.eta_minutes(place, agents_online, handling_minutes) if open_now else None
+    return EscalationInfo(reference=escalation.reference, position=place, eta_minutes=eta,
+                          next_open=next_open, open_now=open_now)

@@ -1,0 +1,49 @@
+"""All configuration of the escalation service, from the environment (prefix NORDHEM_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Read from environment variables, e.g. NORDHEM_DATABASE_URL."""
+
+    model_config = SettingsConfigDict(env_prefix="NORDHEM_", env_file=ROOT / ".env",
+                                      extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'var' / 'escalations.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... for PostgreSQL",
+    )
+    rasa_url: str = "http://localhost:5005"
+    actions_url: str = "http://localhost:5055"
+    rasa_timeout_seconds: float = 10.0
+    hook_secret: str = Field(default="", description="shared secret of POST /hooks/escalations")
+    hook_max_age_seconds: int = 300
+    helpdesk_secret: str = Field(default="", description="secret of the inbound helpdesk hook")
+    webhook_urls: str = Field(default="", description="comma-separated helpdesk webhook URLs")
+    webhook_secret: str = ""
+    webhook_max_attempts: int = 8
+    cors_origins: str = Field(default="http://localhost:8000",
+                              description="comma-separated allowed origins")
+    average_handling_minutes: float = 6.0
+    max_message_length: int = 2000
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        return [url.strip() for url in self.webhook_urls.split(",") if url.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
