@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, Optional
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base
@@ -13,6 +14,21 @@ from api.db import Base
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC on the way out, also from SQLite, which drops the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[dt.datetime], dialect: Any) -> Any:
+        return value.astimezone(dt.timezone.utc) if value is not None else None
+
+    def process_result_value(self, value: Optional[dt.datetime], dialect: Any) -> Any:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value
 
 
 class Conversation(Base):
@@ -23,7 +39,7 @@ class Conversation(Base):
     language: Mapped[Optional[str]] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(16), default="bot")
     page: Mapped[Optional[str]] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation",
                                                      order_by="Message.id")
 
@@ -37,7 +53,7 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     buttons: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(JSON)
     agent_name: Mapped[Optional[str]] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
@@ -47,8 +63,8 @@ class Agent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
 
 
 class Escalation(Base):
@@ -67,9 +83,9 @@ class Escalation(Base):
     scorecard: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    claimed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     agent: Mapped[Optional[Agent]] = relationship()
 
 
@@ -82,7 +98,7 @@ class HookReceipt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OutboxEvent(Base):
@@ -96,6 +112,6 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

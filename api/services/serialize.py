@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from api.models import Escalation, Message, utcnow
@@ -17,13 +15,9 @@ def message_out(message: Message) -> MessageOut:
                       created_at=message.created_at)
 
 
-def _aware(moment: Any) -> Any:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
 def escalation_summary(escalation: Escalation) -> EscalationSummary:
-    created = _aware(escalation.created_at)
-    end = _aware(escalation.claimed_at) or utcnow()
+    created = escalation.created_at
+    end = escalation.claimed_at or utcnow()
     return EscalationSummary(
         id=escalation.id, reference=escalation.reference,
         conversation_id=escalation.conversation_id, language=escalation.language,
@@ -43,9 +37,8 @@ def escalation_detail(session: Session, escalation: Escalation) -> EscalationDet
 
 def escalation_messages(session: Session, escalation: Escalation) -> list[Message]:
     """The conversation's messages since the escalation was created."""
-    created = _aware(escalation.created_at)
     return [m for m in escalation_conversation_messages(session, escalation.conversation_id)
-            if _aware(m.created_at) >= created]
+            if m.created_at >= escalation.created_at]
 
 
 def escalation_conversation_messages(session: Session, conversation_id: str) -> list[Message]:

@@ -1,0 +1,53 @@
+"""WebSockets: customers get agent messages and queue places; agents get the queue live."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from tests.api.conftest import auth, hook_body, post_hook, start
+
+
+def next_of_type(socket, kind: str) -> dict:
+    for _ in range(20):
+        event = socket.receive_json()
+        if event["type"] == kind:
+            return event
+    raise AssertionError(f"no {kind} event")
+
+
+def test_sockets_refuse_wrong_tokens(client: TestClient, agent_token: str) -> None:
+    conversation, _ = start(client)
+    for url in (f"/ws/conversations/{conversation}?token=nope", "/ws/agents?token=nope",
+                "/ws/conversations/c_missing?token=nope"):
+        with pytest.raises(WebSocketDisconnect):
+            with client.websocket_connect(url) as socket:
+                socket.receive_json()
+
+
+def test_escalation_and_agent_reply_are_pushed_live(client: TestClient, agent_token: str) -> None:
+    conversation, token = start(client)
+    with client.websocket_connect(f"/ws/agents?token={agent_token}") as agents, \
+            client.websocket_connect(f"/ws/conversations/{conversation}?token={token}") as customer:
+        post_hook(client, hook_body(conversation))
+        created = next_of_type(agents, "escalation.created")["escalation"]
+        assert created["conversation_id"] == conversation
+        place = next_of_type(customer, "queue")["escalation"]
+        assert place["position"] == 1
+        client.post(f"/api/escalations/{created['id']}/claim", headers=auth(agent_token))
+        assert next_of_type(customer, "status")["status"] == "with_agent"
+        client.post(f"/api/escalations/{created['id']}/messages", json={"text": "Hei <b>!</b>"},
+                    headers=auth(agent_token))
+        message = next_of_type(customer, "message")["message"]
+        while message["sender"] != "agent":
+            message = next_of_type(customer, "message")["message"]
+        assert message["text"] == "Hei <b>!</b>"
+        customer.send_json({"type": "typing"})
+        assert next_of_type(agents, "typing")["escalation_id"] == created["id"]
+        client.post(f"/api/conversations/{conversation}/messages", json={"text": "Takk"},
+                    headers=auth(token))
+        pushed = next_of_type(agents, "message.created")
+        while pushed["message"]["sender"] != "customer":
+            pushed = next_of_type(agents, "message.created")
+        assert pushed["message"]["text"] == "Takk"

@@ -1,0 +1,111 @@
+"""Helpdesk webhooks: signed, retried with back-off, nothing lost while the helpdesk is down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+from fastapi.testclient import TestClient
+
+from api.db import Database
+from api.models import OutboxEvent
+from api.security import sign
+from api.services.outbox import backoff_seconds, deliver_due
+from tests.api.conftest import auth, hook_body, make_settings, post_hook, start
+
+WEBHOOK_SECRET = "webhook-secret"
+
+
+class Helpdesk:
+    """A real HTTP endpoint that can be down (503) or up, and checks signatures."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.received: list[dict] = []
+        helpdesk = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                ok = helpdesk.up and self.headers["X-Signature"] == sign(body, WEBHOOK_SECRET)
+                if ok:
+                    helpdesk.received.append(json.loads(body))
+                self.send_response(200 if ok else 503)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def deliver(database: Database) -> int:
+    async def run() -> int:
+        async with httpx.AsyncClient(timeout=5) as http:
+            return await deliver_due(database.sessions, http, WEBHOOK_SECRET, max_attempts=5)
+    return asyncio.run(run())
+
+
+def make_due(database: Database) -> None:
+    with database.sessions() as session:
+        for item in session.query(OutboxEvent).all():
+            item.next_attempt_at = item.created_at
+        session.commit()
+
+
+def test_events_wait_in_the_outbox_until_the_helpdesk_is_back(database_url: str) -> None:
+    helpdesk = Helpdesk()
+    settings = make_settings(database_url, webhook_urls=helpdesk.url,
+                             webhook_secret=WEBHOOK_SECRET)
+    with TestClient(create_app_without_worker(settings)) as client:
+        from tests.api.conftest import add_agent
+
+        agent = add_agent(settings, "Kari")
+        conversation, _ = start(client)
+        post_hook(client, hook_body(conversation))
+        [item] = client.get("/api/escalations", headers=auth(agent)).json()
+        client.post(f"/api/escalations/{item['id']}/claim", headers=auth(agent))
+        client.post(f"/api/escalations/{item['id']}/messages", json={"text": "Hei"},
+                    headers=auth(agent))
+        client.post(f"/api/escalations/{item['id']}/resolve", json={"return_to_bot": False},
+                    headers=auth(agent))
+    database = Database(database_url)
+    assert deliver(database) == 0  # helpdesk down: kept, with a later retry time
+    with database.sessions() as session:
+        events = session.query(OutboxEvent).order_by(OutboxEvent.id).all()
+        assert [e.status for e in events] == ["pending"] * 4
+        assert all(e.attempts == 1 and e.last_error for e in events)
+    helpdesk.up = True
+    assert deliver(database) == 0  # not due yet: back-off is respected
+    make_due(database)
+    assert deliver(database) == 4
+    assert [r["type"] for r in helpdesk.received] == [
+        "escalation.created", "escalation.claimed", "message.created", "escalation.resolved"]
+    assert helpdesk.received[0]["data"]["transcript"][0]["text"] == "hvor er pakken?"
+    database.engine.dispose()
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [backoff_seconds(n) for n in (1, 2, 3)] == [2, 4, 8]
+    assert backoff_seconds(30) == 600
+
+
+def create_app_without_worker(settings):
+    """The app, with the background delivery job idle so the test drives delivery."""
+    from api import main
+
+    original = main.deliver_forever
+
+    async def idle(*args, **kwargs) -> None:
+        await asyncio.Event().wait()
+
+    main.deliver_forever = idle
+    try:
+        return main.create_app(settings)
+    finally:
+        main.deliver_forever = original
