@@ -1,35 +1,75 @@
 #!/usr/bin/env bash
-# Starts the action server and the Rasa server, waits until both answer, prints where
-# to talk to the bot, and stops both on Ctrl-C.
+# Starts the action server, the Rasa server and the escalation service, waits until all
+# answer, prints where to go, and stops everything on Ctrl-C.
 set -euo pipefail
 rasa_port=${1:-5005}
 actions_port=${2:-5055}
-bin=.venv/bin
-mkdir -p .rasa/logs
+api_port=${3:-8000}
+mkdir -p .rasa/logs var
 
-"$bin/rasa" run actions --actions actions --port "$actions_port" >.rasa/logs/actions.log 2>&1 &
+# Local secrets, made once and never committed (.env is git-ignored).
+if [ ! -f .env ]; then
+  umask 077
+  {
+    echo "NORDHEM_HOOK_SECRET=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    echo "NORDHEM_DEMO_AGENT_TOKEN=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  } > .env
+fi
+set -a; . ./.env; set +a
+export NORDHEM_RASA_URL="http://localhost:$rasa_port" NORDHEM_ACTIONS_URL="http://localhost:$actions_port"
+export ESCALATION_URL="http://localhost:$api_port" ESCALATION_HOOK_SECRET="$NORDHEM_HOOK_SECRET"
+export NORDHEM_CORS_ORIGINS="${NORDHEM_CORS_ORIGINS:-http://localhost:$api_port}"
+export PYTHONPATH="$PWD"
+
+# The demo agent: created once, with the token kept in .env.
+.venv-api/bin/python -m api migrate >/dev/null
+.venv-api/bin/python - <<'PY'
+import os
+from api.db import Database
+from api.models import Agent
+from api.security import hash_token
+from api.settings import get_settings
+
+token = os.environ["NORDHEM_DEMO_AGENT_TOKEN"]
+database = Database(get_settings().database_url)
+with database.sessions() as session:
+    if not session.query(Agent).filter_by(token_hash=hash_token(token)).first():
+        session.add(Agent(name="Demo agent", token_hash=hash_token(token)))
+        session.commit()
+PY
+
+.venv/bin/rasa run actions --actions actions --port "$actions_port" >.rasa/logs/actions.log 2>&1 &
 actions_pid=$!
-"$bin/rasa" run --enable-api --port "$rasa_port" --model models/current.tar.gz \
+.venv/bin/rasa run --enable-api --port "$rasa_port" --model models/current.tar.gz \
   --credentials bot/credentials.yml --endpoints bot/endpoints.yml >.rasa/logs/rasa.log 2>&1 &
 rasa_pid=$!
-trap 'kill $actions_pid $rasa_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+.venv-api/bin/python -m api serve --host 0.0.0.0 --port "$api_port" >.rasa/logs/api.log 2>&1 &
+api_pid=$!
+trap 'kill $actions_pid $rasa_pid $api_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 
-echo "==> starting the action server (:$actions_port) and the Rasa server (:$rasa_port); logs in .rasa/logs/"
+echo "==> starting the action server (:$actions_port), Rasa (:$rasa_port) and the escalation service (:$api_port); logs in .rasa/logs/"
 start=$(date +%s)
-until curl -sf "http://localhost:$rasa_port/status" >/dev/null && curl -sf "http://localhost:$actions_port/health" >/dev/null; do
-  if ! kill -0 $rasa_pid 2>/dev/null || ! kill -0 $actions_pid 2>/dev/null; then
-    echo "a server stopped while starting; see .rasa/logs/" >&2; tail -n 20 .rasa/logs/*.log >&2; exit 1
-  fi
+until curl -sf "http://localhost:$rasa_port/status" >/dev/null \
+   && curl -sf "http://localhost:$actions_port/health" >/dev/null \
+   && curl -sf "http://localhost:$api_port/health" >/dev/null; do
+  for pid in $actions_pid $rasa_pid $api_pid; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "a server stopped while starting; see .rasa/logs/" >&2; tail -n 20 .rasa/logs/*.log >&2; exit 1
+    fi
+  done
   sleep 1; printf '.'
 done
 echo
 echo "==> ready after $(( $(date +%s) - start )) s"
 cat <<MSG
-Talk to the bot (REST channel; "language" is an optional hint: nb, da or sv):
-  curl -s localhost:$rasa_port/webhooks/rest/webhook -H 'Content-Type: application/json' \\
-       -d '{"sender": "me", "message": "hvor lang tid tar leveringen?", "metadata": {"language": "nb"}}'
-Rasa HTTP API:   http://localhost:$rasa_port/   (e.g. POST /model/parse {"text": "..."})
-Action server:   http://localhost:$actions_port/health
+Agent console:     http://localhost:$api_port/agent    (demo agent token: $NORDHEM_DEMO_AGENT_TOKEN)
+API and its docs:  http://localhost:$api_port/docs
+Talk to the bot through the service:
+  curl -s -X POST localhost:$api_port/api/conversations -H 'Content-Type: application/json' -d '{"language": "nb"}'
+  curl -s -X POST localhost:$api_port/api/conversations/<conversation_id>/messages \\
+       -H 'Authorization: Bearer <customer_token>' -H 'Content-Type: application/json' -d '{"text": "hvor er pakken min?"}'
+Or Rasa's REST channel directly: curl -s localhost:$rasa_port/webhooks/rest/webhook -d '{"sender": "me", "message": "hej"}'
+More agents: PYTHONPATH=. .venv-api/bin/python -m api agents create NAME
 Press Ctrl-C to stop.
 MSG
-wait -n $actions_pid $rasa_pid
+wait -n $actions_pid $rasa_pid $api_pid

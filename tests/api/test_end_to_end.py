@@ -1,0 +1,124 @@
+"""The whole path with the real Rasa server, action server and escalation service."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from tests.api.conftest import add_agent, auth, make_settings
+from tests.servers import ROOT, Bot, free_port, running_bot
+
+pytestmark = pytest.mark.server
+SECRET = "e2e-hook-secret"
+
+
+@dataclass
+class Stack:
+    api: str
+    bot: Bot
+    agent_token: str
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = Path(tmp_path_factory.mktemp("e2e"))
+    api_port = free_port()
+    api_url = f"http://127.0.0.1:{api_port}"
+    database_url = f"sqlite:///{workdir / 'escalations.db'}"
+    with running_bot(workdir, {"ESCALATION_URL": api_url,
+                               "ESCALATION_HOOK_SECRET": SECRET}) as bot:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "NORDHEM_DATABASE_URL": database_url,
+               "NORDHEM_RASA_URL": bot.rasa_url, "NORDHEM_ACTIONS_URL": bot.actions_url,
+               "NORDHEM_HOOK_SECRET": SECRET}
+        log = (workdir / "api.log").open("w")
+        api = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(api_port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"{api_url}/health", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or api.poll() is not None:
+                        raise RuntimeError((workdir / "api.log").read_text())
+                    time.sleep(0.3)
+            token = add_agent(make_settings(database_url), "Kari")
+            yield Stack(api_url, bot, token)
+        finally:
+            api.terminate()
+            api.wait(timeout=20)
+
+
+PERSON = {"nb": "jeg vil snakke med et menneske", "da": "jeg vil gerne tale med en medarbejder",
+          "sv": "jag vill prata med en människa"}
+QUESTION = {"nb": "hva koster frakten?", "da": "hvad koster fragten til Aarhus?",
+            "sv": "vad kostar frakten?"}
+
+
+def receive_until(socket, predicate, seconds: float = 10) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        event = json.loads(socket.recv(timeout=deadline - time.monotonic()))
+        if predicate(event):
+            return event
+    raise AssertionError("expected event did not arrive")
+
+
+def test_health_sees_all_three_services(stack: Stack) -> None:
+    assert httpx.get(f"{stack.api}/health").json() == {
+        "status": "ok", "database": True, "rasa": True, "action_server": True}
+
+
+@pytest.mark.parametrize("language", ["nb", "da", "sv"])
+def test_customer_to_agent_and_back_to_the_bot(stack: Stack, language: str) -> None:
+    api, agent = stack.api, auth(stack.agent_token)
+    started = httpx.post(f"{api}/api/conversations", json={"language": language}).json()
+    conversation, customer = started["conversation_id"], auth(started["customer_token"])
+    ws_base = api.replace("http", "ws")
+    with connect(f"{ws_base}/ws/agents?token={stack.agent_token}") as agents, \
+            connect(f"{ws_base}/ws/conversations/{conversation}?token="
+                    f"{started['customer_token']}") as customer_socket:
+        reply = httpx.post(f"{api}/api/conversations/{conversation}/messages",
+                           json={"text": PERSON[language]}, headers=customer, timeout=30).json()
+        assert reply["status"] == "queued"
+        assert reply["escalation"]["reference"].startswith("NH-")
+        assert reply["messages"][-1]["text"].find(reply["escalation"]["reference"]) >= 0
+        created = receive_until(agents, lambda e: e["type"] == "escalation.created"
+                                and e["escalation"]["conversation_id"] == conversation)
+        escalation_id = created["escalation"]["id"]
+        detail = httpx.get(f"{api}/api/escalations/{escalation_id}", headers=agent).json()
+        assert detail["language"] == language and detail["reason"] == "request_human"
+        assert detail["transcript"][0]["text"] == PERSON[language]
+        assert detail["summary"] and detail["scorecard"]["handoff_owned_with_summary"] is None
+
+        assert httpx.post(f"{api}/api/escalations/{escalation_id}/claim",
+                          headers=agent).status_code == 200
+        httpx.post(f"{api}/api/escalations/{escalation_id}/messages",
+                   json={"text": "Hei, Kari her. Hva kan jeg hjelpe med?"}, headers=agent)
+        pushed = receive_until(customer_socket, lambda e: e["type"] == "message"
+                               and e["message"]["sender"] == "agent")
+        assert pushed["message"]["text"] == "Hei, Kari her. Hva kan jeg hjelpe med?"
+        assert pushed["message"]["agent_name"] == "Kari"
+
+        httpx.post(f"{api}/api/escalations/{escalation_id}/resolve",
+                   json={"return_to_bot": True}, headers=agent, timeout=30)
+        receive_until(customer_socket, lambda e: e["type"] == "status" and e["status"] == "bot")
+
+    answer = httpx.post(f"{api}/api/conversations/{conversation}/messages",
+                        json={"text": QUESTION[language]}, headers=customer, timeout=30).json()
+    assert answer["status"] == "bot"
+    assert answer["messages"][-1]["sender"] == "bot"
+    assert stack.bot.slot(conversation, "returned_from_agent") is True
+    assert stack.bot.slot(conversation, "language") == language
