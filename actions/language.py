@@ -2,9 +2,10 @@
 
 After every customer message Rasa runs `action_read_turn` (actions/turn.py, a custom
 slot mapping), which reads the NLU's `language_detection` verdict and asks
-`choose_language` whether the conversation's language changes: a conversation without a language takes the best guess; one with a
-language keeps it unless the message is clearly in another one and long enough to
-tell (a reply like "ordre 10483921" is not a switch to Danish).
+`choose_language` whether the conversation's language changes: a conversation without
+a language takes the best guess; one with a language keeps it unless the message is
+clearly in another one and long enough to tell (a reply like "ordre 10483921" is not a
+switch to Danish).
 """
 
 from __future__ import annotations

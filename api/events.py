@@ -7,6 +7,7 @@ outbox (helpdesk webhooks). Publishing never blocks the request that caused it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from typing import Any
 
@@ -38,10 +39,9 @@ class EventBus:
 
     @staticmethod
     def _offer(queue: asyncio.Queue, event: dict[str, Any]) -> None:
-        try:
+        # a stuck client loses live events; it resyncs from the history when it reconnects
+        with contextlib.suppress(asyncio.QueueFull):
             queue.put_nowait(event)
-        except asyncio.QueueFull:  # a stuck client: it will resync when it reconnects
-            pass
 
     def to_conversation(self, conversation_id: str, event: dict[str, Any]) -> None:
         for queue in list(self._conversations.get(conversation_id, ())):

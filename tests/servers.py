@@ -31,6 +31,11 @@ def http_json(url: str, body: Dict[str, Any] | None = None, timeout: float = 10)
         return json.loads(response.read())
 
 
+def texts(replies: List[Dict[str, Any]]) -> List[str]:
+    """The text of each bot reply."""
+    return [reply.get("text", "") for reply in replies]
+
+
 def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -8,8 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.servers import Bot, running_bot
 from bot.content import load_content
+from tests.servers import Bot, running_bot, texts
 
 pytestmark = pytest.mark.server
 TEXTS = load_content()
@@ -23,10 +23,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
 
 def new_customer() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
-
-
-def texts(replies: list[dict]) -> list[str]:
-    return [reply.get("text", "") for reply in replies]
 
 
 def opening(key: str, language: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 from actions.expectations import describe_opening, schedule_for
 from bot.content import load_content
 from tests.escalation_stub import SECRET, EscalationStub, escalation_stub
-from tests.servers import ROOT, Bot, running_bot
+from tests.servers import ROOT, Bot, running_bot, texts
 
 pytestmark = pytest.mark.server
 TEXTS = load_content()
@@ -44,10 +44,6 @@ def bot_without_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bo
 
 def customer() -> str:
     return f"p-{uuid.uuid4().hex[:12]}"
-
-
-def texts(replies: list[dict]) -> list[str]:
-    return [reply.get("text", "") for reply in replies]
 
 
 def fill(key: str, language: str, **values: object) -> str:

@@ -217,7 +217,7 @@ def production_model_table(model_path: Path = ROOT / "models" / "current.tar.gz"
     for name, (language, items) in sets.items():
         parsed = asyncio.run(parse_all([text for text, _ in items]))
         intents = [intent for _, intent in items]
-        accuracy = (sum(p["intent"]["name"] == i for p, i in zip(parsed, intents)) / len(items)
+        accuracy = (sum(p["intent"]["name"] == i for p, i in zip(parsed, intents, strict=False)) / len(items)
                     if all(intents) else None)
         verdicts = [p["language_detection"] for p in parsed]
         wrong = sum(v["language"] != language for v in verdicts) / len(verdicts)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from api.deps import CurrentConversation, HubDep, SessionDep
-from api.schemas import ConversationStarted, CustomerMessage, History, MessagesReply, StartConversation
+from api.schemas import (
+    ConversationStarted,
+    CustomerMessage,
+    History,
+    MessagesReply,
+    StartConversation,
+)
 from api.services import conversations
 from api.services.conversations import ConversationError
 from api.services.serialize import escalation_conversation_messages, message_out

@@ -7,7 +7,14 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Response
 
 from api.deps import CurrentAgent, HubDep, SessionDep
-from api.schemas import AgentOut, AgentText, EscalationDetail, EscalationSummary, MessageOut, Resolve
+from api.schemas import (
+    AgentOut,
+    AgentText,
+    EscalationDetail,
+    EscalationSummary,
+    MessageOut,
+    Resolve,
+)
 from api.services import escalations
 from api.services.escalations import EscalationError
 from api.services.serialize import escalation_detail, escalation_summary, message_out

@@ -32,15 +32,19 @@ async def _verified_json(request: Request, secret: str, signature: str | None) -
     return data
 
 
+def _validated(model, data: dict):
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise HTTPException(422, json.loads(error.json())) from error
+
+
 @router.post("/escalations", response_model=EscalationReceipt, status_code=201)
 async def create_escalation(request: Request, session: SessionDep, hub: HubDep,
                             x_signature: str | None = Header(None)) -> EscalationReceipt:
     """Create an escalation from the action server (body signed with the shared secret)."""
     data = await _verified_json(request, hub.settings.hook_secret, x_signature)
-    try:
-        hook = EscalationHook.model_validate(data)
-    except ValidationError as error:
-        raise HTTPException(422, json.loads(error.json())) from error
+    hook = _validated(EscalationHook, data)
     try:
         return escalations.create_from_hook(hub, session, hook)
     except EscalationError as error:
@@ -52,10 +56,7 @@ async def helpdesk_reply(request: Request, session: SessionDep, hub: HubDep,
                          x_signature: str | None = Header(None)) -> MessageOut:
     """A reply an agent wrote in the company's helpdesk, to the customer's chat."""
     data = await _verified_json(request, hub.settings.helpdesk_secret, x_signature)
-    try:
-        reply = HelpdeskReply.model_validate(data)
-    except ValidationError as error:
-        raise HTTPException(422, json.loads(error.json())) from error
+    reply = _validated(HelpdeskReply, data)
     try:
         escalations.remember_hook(session, "helpdesk", reply.event_id, None,
                                   hub.settings.hook_max_age_seconds)

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
-from api.deps import HubDep
 from api import metrics
+from api.deps import HubDep
 from api.models import Conversation, Escalation
 
 router = APIRouter(tags=["ops"])

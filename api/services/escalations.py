@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from typing import Optional
@@ -15,6 +16,7 @@ from api.models import Agent, Conversation, Escalation, HookReceipt, Message, ut
 from api.schemas import EscalationHook, EscalationReceipt
 from api.services import estimates, outbox
 from api.services.hub import Hub
+from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_summary, message_out
 from api.status import Status, transition
 
@@ -205,11 +207,10 @@ async def resolve(hub: Hub, session: Session, escalation_id: int, agent: Agent,
                    {**summary.model_dump(mode="json"), "return_to_bot": return_to_bot})
     session.commit()
     if return_to_bot:
-        try:  # the bot resumes knowing that a person handled the conversation
+        # the bot resumes knowing a person handled it; if Rasa is down, the bot still answers
+        with contextlib.suppress(RasaUnavailable):
             await hub.rasa.set_slots(conversation.id, {"handed_off": False,
                                                        "returned_from_agent": True})
-        except Exception:  # noqa: BLE001 - the status change stands; the bot still answers
-            pass
     hub.bus.to_agents({"type": "escalation.resolved", "escalation": summary.model_dump(mode="json")})
     hub.bus.to_conversation(conversation.id, {"type": "status", "status": conversation.status})
     hub.bus.to_conversation(conversation.id, {"type": "message",

@@ -20,7 +20,6 @@ import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -33,6 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 
+from bot.components import storage
 from bot.components.lemmas import lemma_table
 
 LANGUAGES = ("nb", "da", "sv")
@@ -144,7 +144,7 @@ class LanguageDetector(GraphComponent):
             )
         scores = np.exp(log_scores - log_scores.max())
         scores = scores / scores.sum()
-        return {str(lang): float(p) for lang, p in zip(self._classifier.classes_, scores)}
+        return {str(lang): float(p) for lang, p in zip(self._classifier.classes_, scores, strict=False)}
 
     def detect(self, text: Text, hint: Optional[Text] = None) -> Dict[Text, Any]:
         """The detected language, its probability and whether it is clear enough to emit."""
@@ -200,8 +200,7 @@ class LanguageDetector(GraphComponent):
         return training_data
 
     def persist(self) -> None:
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._classifier, directory / MODEL_FILE)
+        storage.save(self._model_storage, self._resource, MODEL_FILE, self._classifier)
 
     @classmethod
     def load(
@@ -212,10 +211,5 @@ class LanguageDetector(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> LanguageDetector:
-        classifier = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                classifier = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("LanguageDetector has no trained model; it will detect nothing.")
+        classifier = storage.load(model_storage, resource, MODEL_FILE, cls.__name__)
         return cls(config, model_storage, resource, classifier)

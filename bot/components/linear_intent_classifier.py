@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -29,6 +28,8 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
+
+from bot.components import storage
 
 MODEL_FILE = "linear_intent_classifier.joblib"
 TEMPERATURES = np.geomspace(0.02, 2.0, 60)
@@ -211,9 +212,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return messages
 
     def persist(self) -> None:
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump({"model": self._model, "temperature": self._temperature},
-                        directory / MODEL_FILE)
+        storage.save(self._model_storage, self._resource, MODEL_FILE,
+                     {"model": self._model, "temperature": self._temperature})
 
     @classmethod
     def load(
@@ -224,10 +224,5 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> LinearIntentClassifier:
-        saved: Dict[Text, Any] = {}
-        try:
-            with model_storage.read_from(resource) as directory:
-                saved = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("LinearIntentClassifier has no trained model; it predicts nothing.")
+        saved = storage.load(model_storage, resource, MODEL_FILE, cls.__name__) or {}
         return cls(config, model_storage, resource, saved.get("model"), saved.get("temperature"))

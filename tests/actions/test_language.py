@@ -1,4 +1,5 @@
 import pytest
+
 from actions.language import choose_language, language_from_metadata
 
 

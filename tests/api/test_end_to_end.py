@@ -50,9 +50,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 try:
                     urllib.request.urlopen(f"{api_url}/health", timeout=2)
                     break
-                except OSError:
+                except OSError as error:
                     if time.monotonic() > deadline or api.poll() is not None:
-                        raise RuntimeError((workdir / "api.log").read_text())
+                        raise RuntimeError((workdir / "api.log").read_text()) from error
                     time.sleep(0.3)
             token = add_agent(make_settings(database_url), "Kari")
             yield Stack(api_url, bot, token)

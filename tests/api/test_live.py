@@ -21,9 +21,8 @@ def test_sockets_refuse_wrong_tokens(client: TestClient, agent_token: str) -> No
     conversation, _ = start(client)
     for url in (f"/ws/conversations/{conversation}?token=nope", "/ws/agents?token=nope",
                 "/ws/conversations/c_missing?token=nope"):
-        with pytest.raises(WebSocketDisconnect):
-            with client.websocket_connect(url) as socket:
-                socket.receive_json()
+        with pytest.raises(WebSocketDisconnect), client.websocket_connect(url) as socket:
+            socket.receive_json()
 
 
 def test_escalation_and_agent_reply_are_pushed_live(client: TestClient, agent_token: str) -> None:

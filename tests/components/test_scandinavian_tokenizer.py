@@ -30,8 +30,8 @@ def test_tokens_keep_original_text_and_offsets_with_folded_lemmas() -> None:
 
 
 def test_lemmas_come_from_the_message_language() -> None:
-    danish = dict((w, l) for w, l, _ in tokens("jeg købte skoene", "da"))
-    swedish = dict((w, l) for w, l, _ in tokens("jag köpte skorna", "sv"))
+    danish = dict((word, lemma) for word, lemma, _ in tokens("jeg købte skoene", "da"))
+    swedish = dict((word, lemma) for word, lemma, _ in tokens("jag köpte skorna", "sv"))
     assert danish["købte"] == "kobe"
     assert swedish["köpte"] == "kopa"
 
@@ -41,7 +41,8 @@ def test_email_stays_one_token() -> None:
 
 
 def test_switches_turn_off_lemmas_and_folding() -> None:
-    plain = dict((w, l) for w, l, _ in tokens("kjøpte", "nb", lemmatize=False, fold_letters=False))
+    found = tokens("kjøpte", "nb", lemmatize=False, fold_letters=False)
+    plain = dict((word, lemma) for word, lemma, _ in found)
     assert plain["kjøpte"] == "kjøpte"
 
 
