@@ -17,7 +17,7 @@ RASA_PORT    ?= 5005
 ACTIONS_PORT ?= 5055
 API_PORT     ?= 8000
 
-.PHONY: help install domain train validate run test test-unit test-stories bench-nlu lint lock clean
+.PHONY: help install domain train validate run test test-unit test-stories bench bench-nlu lint lock clean
 
 help:
 	@echo "make run        set up everything, train if needed, start Rasa (:$(RASA_PORT)) and actions (:$(ACTIONS_PORT))"
@@ -37,8 +37,23 @@ $(API_STAMP): pyproject.toml requirements/api.lock
 	@$(PYTHON3) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: the escalation service needs Python 3.11+ as $(PYTHON3)"; exit 1; }
 	@$(PYTHON3) -m venv $(API_VENV)
-	@$(API_VENV)/bin/pip install -c requirements/api.lock -e ".[api,dev]"
+	@$(API_VENV)/bin/pip install -c requirements/api.lock -e ".[api,dev,browser]"
 	@touch $(API_STAMP)
+
+# Browser tests: Debian's Chromium (Playwright's own browser download does not work here)
+# and axe-core from npm for the accessibility check.
+CHROMIUM    ?= /usr/bin/chromium
+NODE_STAMP  := node_modules/.installed
+
+$(CHROMIUM):
+	@echo "==> installing Debian's chromium for the browser tests"
+	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	else sudo apt-get install -y -q chromium >/dev/null; fi
+
+$(NODE_STAMP): package.json package-lock.json
+	@npm ci --silent --no-audit --no-fund
+	@touch $(NODE_STAMP)
 
 install: $(STAMP) $(API_STAMP)
 
@@ -60,7 +75,7 @@ train: domain
 run: train $(API_STAMP)
 	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT) $(API_PORT)
 
-test: validate train $(API_STAMP)
+test: validate train $(API_STAMP) $(CHROMIUM) $(NODE_STAMP)
 	@$(PY) -m pytest -q tests --ignore=tests/api
 	@$(API_PY) -m pytest -q tests/api
 	@$(MAKE) --no-print-directory test-stories
@@ -75,6 +90,11 @@ test-stories: train
 test-unit: domain $(API_STAMP)
 	@$(PY) -m pytest -q tests --ignore=tests/api -m "not server"
 	@$(API_PY) -m pytest -q tests/api -m "not server"
+
+# The whole path under load (about 15 minutes): docs/benchmarks.md has the last results.
+bench: train $(API_STAMP)
+	@$(API_PY) -m tools.bench $(BENCH_ARGS)
+	@$(PY) tools/plot_bench.py
 
 bench-nlu: train
 	@$(PY) -m tools.bench_nlu

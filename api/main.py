@@ -54,4 +54,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def agent_console() -> FileResponse:
         return FileResponse(STATIC / "agent.html")
 
+    @app.get("/", include_in_schema=False)
+    def demo_shop() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget_script() -> FileResponse:
+        return FileResponse(STATIC / "widget.js", media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/widget.css", include_in_schema=False)
+    def widget_styles() -> FileResponse:
+        return FileResponse(STATIC / "widget.css", media_type="text/css",
+                            headers={"Cache-Control": "public, max-age=300"})
+
     return app

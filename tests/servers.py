@@ -9,7 +9,7 @@ import subprocess
 import time
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -56,6 +56,7 @@ class Bot:
     rasa_url: str
     actions_url: str
     tracker_db: Path
+    pids: Dict[str, int] = field(default_factory=dict)
 
     def say(self, sender: str, text: str, **metadata: Any) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -101,7 +102,8 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
-        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", tracker_db)
+        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", tracker_db,
+                  {"rasa": rasa.pid, "actions": actions.pid})
         _wait_until_up(f"{bot.actions_url}/health", actions, actions_log)
         _wait_until_up(f"{bot.rasa_url}/status", rasa, rasa_log)
         yield bot

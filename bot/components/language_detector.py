@@ -6,8 +6,8 @@ NLU examples, each labelled with its language through intent metadata
 vocabularies (lemma lookup tables and stop words): a word that only Danish knows
 ("hvornår", "spørgsmål") counts for Danish. Norwegian and Danish share most
 words, so short messages ("ok", "ja", "hej") are often undecidable: the detector then marks its
-verdict as not clear, and the action that keeps the `language` slot
-(actions/language.py) leaves the conversation's language as it was. A language hint
+verdict as not clear, and the `language` slot (bot/components/turn_slots.py) keeps the
+conversation's language as it was. A language hint
 from the API caller (message metadata `{"language": "sv"}`) acts as a prior that a
 clearly different message can still overrule. The verdict is in the parse data under
 `language_detection`.

@@ -12,6 +12,8 @@ would be wrong:
   question for it before the hand-off;
 - calm, then a boundary: the `abuse_limit`-th rude message in a conversation ends in a
   hand-off flagged as abuse.
+With its first prediction after a customer message it also keeps the conversation's own
+slots (language, welcomed, order number; bot/components/turn_slots.py).
 It predicts nothing (all zeros) everywhere else, so Rasa's own policies decide.
 """
 
@@ -36,6 +38,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.components.ambiguity import ambiguous_under
+from bot.components.turn_slots import turn_slot_events
 
 CLARIFY_ACTION = "action_clarify"
 HANDOFF_ACTION = "action_handoff"
@@ -204,14 +207,17 @@ class PrinciplesPolicy(Policy):
         rule_only_data: Optional[Dict[Text, Any]] = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
+        # the conversation's own slots change with each customer message, whoever wins
+        slot_events = (turn_slot_events(tracker)
+                       if not self._since_last_user_message(tracker) else [])
         action, reason = self._decide(tracker)
         probabilities = self._default_predictions(domain)
         if action is None:
-            return self._prediction(probabilities)
+            return self._prediction(probabilities, events=slot_events)
         probabilities[domain.index_for_action(action)] = 1.0
-        events = [SlotSet(REASON_SLOT, reason)] if reason else None
+        optional = [SlotSet(REASON_SLOT, reason)] if reason else None
         logger.debug("PrinciplesPolicy predicts %s (reason %s)", action, reason)
-        return self._prediction(probabilities, optional_events=events)
+        return self._prediction(probabilities, events=slot_events, optional_events=optional)
 
     @classmethod
     def load(

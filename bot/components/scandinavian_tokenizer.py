@@ -26,7 +26,7 @@ from bot.components.language_detector import (
     example_language,
     language_hint,
 )
-from bot.components.lemmas import lemmatize
+from bot.components.lemmas import lemma_table, lemmatize
 
 _LETTER_FOLDS = str.maketrans({"æ": "a", "ä": "a", "å": "a", "ø": "o", "ö": "o", "é": "e"})
 _DIGRAPHS = re.compile(r"aa|ae|oe")
@@ -72,6 +72,9 @@ class ScandinavianTokenizer(Tokenizer):
             if self._config["use_spacy"]
             else {}
         )
+        if self._config["lemmatize"]:  # load the tables now, not on the first message
+            for language in LANGUAGES:
+                lemma_table(language)
 
     @classmethod
     def create(

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,48 +13,24 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.api.conftest import add_agent, auth, make_settings
-from tests.servers import ROOT, Bot, free_port, running_bot
+from tests.servers import Bot
+from tests.stack import running_stack
 
 pytestmark = pytest.mark.server
-SECRET = "e2e-hook-secret"
 
 
 @dataclass
-class Stack:
+class Running:
     api: str
     bot: Bot
     agent_token: str
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = Path(tmp_path_factory.mktemp("e2e"))
-    api_port = free_port()
-    api_url = f"http://127.0.0.1:{api_port}"
-    database_url = f"sqlite:///{workdir / 'escalations.db'}"
-    with running_bot(workdir, {"ESCALATION_URL": api_url,
-                               "ESCALATION_HOOK_SECRET": SECRET}) as bot:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NORDHEM_DATABASE_URL": database_url,
-               "NORDHEM_RASA_URL": bot.rasa_url, "NORDHEM_ACTIONS_URL": bot.actions_url,
-               "NORDHEM_HOOK_SECRET": SECRET}
-        log = (workdir / "api.log").open("w")
-        api = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(api_port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"{api_url}/health", timeout=2)
-                    break
-                except OSError as error:
-                    if time.monotonic() > deadline or api.poll() is not None:
-                        raise RuntimeError((workdir / "api.log").read_text()) from error
-                    time.sleep(0.3)
-            token = add_agent(make_settings(database_url), "Kari")
-            yield Stack(api_url, bot, token)
-        finally:
-            api.terminate()
-            api.wait(timeout=20)
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with running_stack(Path(tmp_path_factory.mktemp("e2e"))) as running:
+        token = add_agent(make_settings(running.database_url), "Kari")
+        yield Running(running.api, running.bot, token)
 
 
 PERSON = {"nb": "jeg vil snakke med et menneske", "da": "jeg vil gerne tale med en medarbejder",
@@ -76,13 +48,13 @@ def receive_until(socket, predicate, seconds: float = 10) -> dict:
     raise AssertionError("expected event did not arrive")
 
 
-def test_health_sees_all_three_services(stack: Stack) -> None:
+def test_health_sees_all_three_services(stack: Running) -> None:
     assert httpx.get(f"{stack.api}/health").json() == {
         "status": "ok", "database": True, "rasa": True, "action_server": True}
 
 
 @pytest.mark.parametrize("language", ["nb", "da", "sv"])
-def test_customer_to_agent_and_back_to_the_bot(stack: Stack, language: str) -> None:
+def test_customer_to_agent_and_back_to_the_bot(stack: Running, language: str) -> None:
     api, agent = stack.api, auth(stack.agent_token)
     started = httpx.post(f"{api}/api/conversations", json={"language": language}).json()
     conversation, customer = started["conversation_id"], auth(started["customer_token"])

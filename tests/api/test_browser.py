@@ -1,0 +1,190 @@
+"""The widget and the agent console in a real browser (Debian's Chromium via Playwright),
+against the real Rasa server, action server and escalation service."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.content import load_content
+from tests.api.conftest import add_agent, make_settings
+from tests.stack import Stack, running_stack
+
+pytestmark = pytest.mark.server
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTEFACTS = ROOT / "results" / "screenshots"
+TEXTS = load_content()
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(Path(tmp_path_factory.mktemp("browser"))) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def shop_page(page: Page, stack: Stack, language: str | None = None) -> None:
+    """Open a shop page that embeds the widget with one tag (optionally data-language)."""
+    if language is None:
+        page.goto(f"{stack.api}/")
+        return
+    html = (f'<!doctype html><html lang="en"><head><title>Butik</title></head><body><main>'
+            f'<h1>Shop</h1></main><script src="/widget.js" data-language="{language}" defer>'
+            f"</script></body></html>")
+    page.route(f"{stack.api}/shop-{language}",
+               lambda route: route.fulfill(body=html, content_type="text/html"))
+    page.goto(f"{stack.api}/shop-{language}")
+
+
+def open_widget(page: Page) -> None:
+    page.click("#nordhem-chat-launcher")
+    expect(page.locator("#nordhem-chat-panel")).to_be_visible()
+
+
+def say(page: Page, text: str) -> None:
+    page.fill("#nordhem-chat-input", text)
+    page.press("#nordhem-chat-input", "Enter")
+
+
+def bot_messages(page: Page):
+    return page.locator('#nordhem-chat-log [data-sender="bot"]')
+
+
+def axe_violations(page: Page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"))
+
+
+@pytest.mark.parametrize("language, question, answer", [
+    ("nb", "hva koster frakten?", "shipping_cost"),
+    ("da", "hvornår har i åbent?", "opening_hours"),
+    ("sv", "kan jag betala med swish?", "payment_methods"),
+])
+def test_faq_question_is_answered_in_the_page_language(
+    page: Page, stack: Stack, language: str, question: str, answer: str
+) -> None:
+    shop_page(page, stack, language)
+    open_widget(page)
+    say(page, question)
+    expect(bot_messages(page).first).to_contain_text(TEXTS[answer][language][:60])
+    expect(page.locator('#nordhem-chat-log [data-sender="customer"]').last).to_have_text(question)
+    if language == "nb":
+        screenshot(page, "widget-answer")
+
+
+def test_clarifying_button_continues_the_conversation(page: Page, stack: Stack) -> None:
+    shop_page(page, stack)
+    open_widget(page)
+    say(page, "jeg har et problem med bestillingen min")
+    buttons = page.locator(".nordhem-buttons button")
+    expect(buttons.first).to_be_visible()
+    titles = buttons.all_inner_texts()
+    assert TEXTS["button_person"]["nb"] in titles
+    screenshot(page, "widget-clarify")
+    buttons.first.click()
+    expect(page.locator('#nordhem-chat-log [data-sender="customer"]').last).to_have_text(titles[0])
+    expect(bot_messages(page)).to_have_count(3)
+
+
+def test_person_request_shows_the_queue_and_agent_replies_arrive_live(
+    browser: Browser, page: Page, stack: Stack
+) -> None:
+    token = add_agent(make_settings(stack.database_url), "Kari")
+    shop_page(page, stack, "sv")
+    open_widget(page)
+    say(page, "jag vill prata med en människa")
+    status = page.locator("#nordhem-chat-status")
+    expect(status).to_contain_text("NH-")
+    screenshot(page, "widget-queue")
+
+    console = browser.new_context(viewport={"width": 1300, "height": 850}).new_page()
+    console.goto(f"{stack.api}/agent")
+    console.fill("#token", token)
+    console.click("#login")
+    expect(console.locator("#connection")).to_have_text("live")
+    item = console.locator("#queue li[data-escalation-id]").first
+    expect(item).to_be_visible()
+    item.click()
+    expect(console.locator("#summary")).to_contain_text("request human")
+    console.click("#claim")
+    console.fill("#reply", "Hej! Det här är Kari från kundtjänst.")
+    console.click("#send")
+    screenshot(console, "agent-console")
+    violations = axe_violations(console)
+    assert violations == [], [v["id"] for v in violations]
+
+    agent = page.locator('#nordhem-chat-log [data-sender="agent"]').last
+    expect(agent).to_contain_text("Hej! Det här är Kari från kundtjänst.")
+    expect(page.locator(".nordhem-agent-name").last).to_contain_text("Kari")
+
+    page.reload()
+    expect(page.locator("#nordhem-chat-launcher")).to_be_visible()
+    if not page.locator("#nordhem-chat-panel").is_visible():
+        open_widget(page)
+    expect(page.locator('#nordhem-chat-log [data-sender="agent"]').last).to_contain_text(
+        "Hej! Det här är Kari från kundtjänst.")
+    expect(page.locator('#nordhem-chat-log [data-sender="customer"]').first).to_have_text(
+        "jag vill prata med en människa")
+    console.context.close()
+
+
+def test_html_from_the_customer_is_shown_as_text(page: Page, stack: Stack) -> None:
+    shop_page(page, stack)
+    open_widget(page)
+    payload = '<img src=x onerror="window.hacked=1"><b>fet</b>'
+    say(page, payload)
+    expect(page.locator('#nordhem-chat-log [data-sender="customer"]').last).to_have_text(payload)
+    expect(bot_messages(page).first).to_be_visible()
+    assert page.locator("#nordhem-chat-log img, #nordhem-chat-log b").count() == 0
+    assert page.evaluate("window.hacked === undefined")
+
+
+def test_widget_has_no_serious_accessibility_violations(page: Page, stack: Stack) -> None:
+    shop_page(page, stack)
+    open_widget(page)
+    say(page, "hei")
+    expect(bot_messages(page).first).to_be_visible()
+    violations = axe_violations(page)
+    assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
+
+
+def test_phone_sized_viewport_shows_the_widget_full_screen(browser: Browser, stack: Stack) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 700}, is_mobile=True)
+    phone = context.new_page()
+    shop_page(phone, stack)
+    open_widget(phone)
+    box = phone.locator("#nordhem-chat-panel").bounding_box()
+    assert box["width"] >= 370 and box["height"] >= 600
+    screenshot(phone, "widget-phone")
+    context.close()

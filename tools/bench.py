@@ -1,0 +1,310 @@
+"""`make bench`: the whole path under load, through the service and straight to Rasa.
+
+Starts the real Rasa server, action server and escalation service (tests/stack.py) and
+measures, side by side in one run so that machine noise cancels out:
+
+1. latency of a customer message to the bot's reply under human-paced load: N
+   conversations, each sending a message and pausing (exponential, 5 s on average), for
+   N = 1, 50, 200, 500, through the service and directly against Rasa's REST channel;
+2. saturation: closed-loop clients, doubled until p95 passes 300 ms: messages per second;
+3. hand-off: "I want a person" to the escalation on the agent WebSocket, and an agent's
+   reply to the customer's WebSocket;
+4. resident memory of each process idle and under load;
+5. start time of the three servers with a trained model, full and NLU-only training time.
+
+One asyncio process with pooled connections generates the load; its own CPU time is
+reported. Results go to results/bench.json (and a plot, made with the bot's matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results"
+FAQ_MESSAGES = [
+    ("nb", "hva koster frakten?"), ("nb", "hvor lang tid tar leveringen"),
+    ("nb", "kan jeg betale med vipps"), ("nb", "hvordan returnerer jeg en jakke"),
+    ("da", "hvornår har i åbent?"), ("da", "kan jeg betale med mobilepay"),
+    ("da", "hvad koster fragten"), ("da", "hvordan bytter jeg en vare"),
+    ("sv", "vad kostar frakten?"), ("sv", "kan jag betala med swish"),
+    ("sv", "hur lång tid tar leveransen"), ("sv", "hur returnerar jag skorna"),
+]
+MEAN_PAUSE_SECONDS = 5.0
+P95_LIMIT = 0.300
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+@dataclass
+class Sample:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        return {"messages": len(self.latencies), "errors": self.errors,
+                "rate": round(len(self.latencies) / seconds, 1),
+                "p50_ms": round(percentile(self.latencies, 0.50) * 1000, 1),
+                "p95_ms": round(percentile(self.latencies, 0.95) * 1000, 1),
+                "p99_ms": round(percentile(self.latencies, 0.99) * 1000, 1)}
+
+
+class ServiceTarget:
+    """A customer talking through the escalation service."""
+
+    name = "service"
+
+    def __init__(self, http: httpx.AsyncClient, base: str) -> None:
+        self.http, self.base = http, base
+
+    async def start(self, language: str) -> tuple[str, dict[str, str]]:
+        response = await self.http.post(f"{self.base}/api/conversations",
+                                        json={"language": language})
+        body = response.json()
+        return body["conversation_id"], {"Authorization": f"Bearer {body['customer_token']}"}
+
+    async def send(self, conversation: tuple[str, dict[str, str]], text: str) -> None:
+        conversation_id, headers = conversation
+        response = await self.http.post(f"{self.base}/api/conversations/{conversation_id}/messages",
+                                        json={"text": text}, headers=headers)
+        response.raise_for_status()
+        if not response.json()["messages"]:
+            raise RuntimeError("no reply")
+
+
+class RasaTarget:
+    """A customer talking straight to Rasa's REST channel."""
+
+    name = "rasa"
+
+    def __init__(self, http: httpx.AsyncClient, base: str) -> None:
+        self.http, self.base = http, base
+
+    async def start(self, language: str) -> tuple[str, str]:
+        return f"bench-{uuid.uuid4().hex[:12]}", language
+
+    async def send(self, conversation: tuple[str, str], text: str) -> None:
+        sender, language = conversation
+        response = await self.http.post(f"{self.base}/webhooks/rest/webhook", json={
+            "sender": sender, "message": text, "metadata": {"language": language}})
+        response.raise_for_status()
+        if not response.json():
+            raise RuntimeError("no reply")
+
+
+async def human(target: Any, stop_at: float, sample: Sample, rng: random.Random,
+                pause: bool = True) -> None:
+    """One customer: a message, a pause of exponentially distributed length, again."""
+    language, _ = rng.choice(FAQ_MESSAGES)
+    if pause:
+        await asyncio.sleep(rng.uniform(0, MEAN_PAUSE_SECONDS))
+    conversation = await target.start(language)
+    while time.monotonic() < stop_at:
+        text = rng.choice([t for lang, t in FAQ_MESSAGES if lang == language])
+        started = time.perf_counter()
+        try:
+            await target.send(conversation, text)
+            sample.latencies.append(time.perf_counter() - started)
+        except (httpx.HTTPError, RuntimeError, KeyError, ValueError):
+            sample.errors += 1
+        if pause:
+            await asyncio.sleep(rng.expovariate(1 / MEAN_PAUSE_SECONDS))
+
+
+async def run_load(target: Any, clients: int, seconds: float, pause: bool,
+                   seed: int) -> dict[str, Any]:
+    sample = Sample()
+    rng = random.Random(seed)
+    started = time.monotonic()
+    stop_at = started + seconds
+    await asyncio.gather(*(human(target, stop_at, sample, random.Random(rng.random()), pause)
+                           for _ in range(clients)))
+    return {"clients": clients, **sample.summary(time.monotonic() - started)}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def memory(stack: Any) -> dict[str, float]:
+    pids = {"rasa": stack.bot.pids["rasa"], "actions": stack.bot.pids["actions"],
+            "service": stack.api_pid}
+    return {name: rss_mb(pid) for name, pid in pids.items()}
+
+
+async def handoff_timings(api: str, agent_token: str, runs: int) -> dict[str, Any]:
+    """Bot reply to agent WebSocket, and agent reply to customer WebSocket, in ms."""
+    to_agent, to_customer = [], []
+    ws = api.replace("http", "ws")
+    async with httpx.AsyncClient(timeout=30) as http, \
+            connect(f"{ws}/ws/agents?token={agent_token}") as agents:
+        for _ in range(runs):
+            started = (await http.post(f"{api}/api/conversations", json={"language": "nb"})).json()
+            conversation = started["conversation_id"]
+            customer = {"Authorization": f"Bearer {started['customer_token']}"}
+            async with connect(f"{ws}/ws/conversations/{conversation}?token="
+                               f"{started['customer_token']}") as customer_socket:
+                await http.post(f"{api}/api/conversations/{conversation}/messages",
+                                json={"text": "jeg vil snakke med et menneske"}, headers=customer)
+                replied = time.perf_counter()
+                escalation_id = None
+                while escalation_id is None:  # the event may have come before the reply
+                    event = json.loads(await agents.recv())
+                    if event["type"] == "escalation.created" and \
+                            event["escalation"]["conversation_id"] == conversation:
+                        escalation_id = event["escalation"]["id"]
+                        to_agent.append(max(0.0, time.perf_counter() - replied))
+                agent = {"Authorization": f"Bearer {agent_token}"}
+                await http.post(f"{api}/api/escalations/{escalation_id}/claim", headers=agent)
+                sent = time.perf_counter()
+                await http.post(f"{api}/api/escalations/{escalation_id}/messages",
+                                json={"text": "Hei!"}, headers=agent)
+                while True:
+                    event = json.loads(await customer_socket.recv())
+                    if event["type"] == "message" and event["message"]["sender"] == "agent":
+                        to_customer.append(time.perf_counter() - sent)
+                        break
+                await http.post(f"{api}/api/escalations/{escalation_id}/resolve",
+                                json={"return_to_bot": False}, headers=agent)
+    return {"runs": runs,
+            "escalation_visible_after_reply_p50_ms": round(statistics.median(to_agent) * 1000, 1),
+            "escalation_visible_after_reply_max_ms": round(max(to_agent) * 1000, 1),
+            "agent_reply_to_customer_p50_ms": round(statistics.median(to_customer) * 1000, 1),
+            "agent_reply_to_customer_max_ms": round(max(to_customer) * 1000, 1)}
+
+
+async def saturation(target: Any, seconds: float) -> dict[str, Any]:
+    """Closed-loop clients doubled until p95 passes 300 ms; the best rate within the limit."""
+    levels, best = [], None
+    clients = 1
+    while clients <= 256:
+        result = await run_load(target, clients, seconds, pause=False, seed=clients)
+        levels.append(result)
+        if result["p95_ms"] > P95_LIMIT * 1000:
+            break
+        best = result
+        clients *= 2
+    return {"levels": levels, "sustained_rate": best["rate"] if best else 0.0,
+            "clients_at_best": best["clients"] if best else 0}
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return round(time.perf_counter() - started, 1)
+
+
+def training_times() -> dict[str, float]:
+    out = tempfile.mkdtemp(prefix="bench-train-")
+    rasa = str(ROOT / ".venv" / "bin" / "rasa")
+    base = ["--config", "bot/config.yml", "--domain", "build/domain", "--out", out]
+    return {"full_train_s": timed([rasa, "train", *base, "--data", "data", "--force"]),
+            "nlu_train_s": timed([rasa, "train", "nlu", "--config", "bot/config.yml",
+                                  "--nlu", "data/nlu", "--out", out])}
+
+
+async def measure(stack: Any, agent_token: str, seconds: float, levels: list[int]) -> dict:
+    results: dict[str, Any] = {"memory_idle_mb": memory(stack)}
+    limits = httpx.Limits(max_connections=600, max_keepalive_connections=600)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        targets = [ServiceTarget(http, stack.api), RasaTarget(http, stack.bot.rasa_url)]
+        human_paced = []
+        for clients in levels:
+            for target in targets:  # same N, one after the other, in the same run
+                row = await run_load(target, clients, seconds, pause=True, seed=clients)
+                row["target"] = target.name
+                if clients == max(levels) and target.name == "service":
+                    results["memory_under_load_mb"] = memory(stack)
+                human_paced.append(row)
+                print(f"  human-paced {target.name:7s} N={clients:3d}: {row}", flush=True)
+        results["human_paced"] = human_paced
+        results["saturation"] = {}
+        for target in targets:
+            results["saturation"][target.name] = await saturation(target, seconds / 3)
+            print(f"  saturation {target.name}: {results['saturation'][target.name]['sustained_rate']}"
+                  " msg/s", flush=True)
+    results["handoff"] = await handoff_timings(stack.api, agent_token, runs=10)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(ROOT))
+    from tests.api.conftest import add_agent, make_settings
+    from tests.stack import running_stack
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=30, help="per load level and target")
+    parser.add_argument("--levels", default="1,50,200,500")
+    args = parser.parse_args(argv)
+    levels = [int(n) for n in args.levels.split(",")]
+    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
+    wall_start = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    started = time.perf_counter()
+    with running_stack(workdir) as stack:
+        ready_s = round(time.perf_counter() - started, 1)
+        token = add_agent(make_settings(stack.database_url), "Bench")
+        results = asyncio.run(measure(stack, token, args.seconds, levels))
+    results["start_to_ready_s"] = ready_s
+    results.update(training_times())
+    cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
+    results["load_generator_cpu_share"] = round(cpu / (time.monotonic() - wall_start), 3)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench.json").write_text(json.dumps(results, indent=2))
+    print_table(results)
+    return 0
+
+
+def print_table(results: dict[str, Any]) -> None:
+    rows = results["human_paced"]
+    print("\n| N conversations | target | msg/s | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['clients']} | {row['target']} | {row['rate']} | {row['p50_ms']} | "
+              f"{row['p95_ms']} | {row['p99_ms']} | {row['errors']} |")
+    print("\n| N | service / Rasa at p95 |")
+    print("|---|---|")
+    by = {(r["clients"], r["target"]): r for r in rows}
+    for clients in sorted({r["clients"] for r in rows}):
+        ratio = by[(clients, "service")]["p95_ms"] / by[(clients, "rasa")]["p95_ms"]
+        print(f"| {clients} | {ratio:.2f} |")
+    sat = results["saturation"]
+    print(f"\nSaturation (closed loop, p95 <= 300 ms): service {sat['service']['sustained_rate']} "
+          f"msg/s, Rasa {sat['rasa']['sustained_rate']} msg/s "
+          f"({sat['service']['sustained_rate'] / max(sat['rasa']['sustained_rate'], 1e-9):.0%})")
+    print(f"Hand-off: {results['handoff']}")
+    print(f"Memory idle (MB): {results['memory_idle_mb']}; under load: "
+          f"{results.get('memory_under_load_mb')}")
+    print(f"Start to ready: {results['start_to_ready_s']} s; full training "
+          f"{results['full_train_s']} s; NLU-only {results['nlu_train_s']} s")
+    print(f"Load generator CPU: {results['load_generator_cpu_share']:.0%} of one core")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
