@@ -1,8 +1,9 @@
 """The slots that describe the conversation itself, kept after every customer message.
 
 - `language` (nb, da, sv): a conversation without a language takes the detector's verdict
-  if clear, else the caller's hint, else the best guess; one with a language keeps it unless the message is clearly in another one and
-  long enough to tell (a reply like "ordre 10483921" is not a switch to Danish);
+  if clear, else the caller's hint, else the best guess; one with a language keeps it
+  unless the message is clearly in another one and long enough to tell (a reply like
+  "ordre 10483921" is not a switch to Danish);
 - `welcomed`: false until the bot has said something, so that the first reply greets;
 - `order_number`: also from a bare number that answers "which order?".
 
