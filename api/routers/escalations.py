@@ -38,6 +38,13 @@ def queue(agent: CurrentAgent, session: SessionDep,
     return [escalation_summary(e) for e in escalations.listing(session, status)]
 
 
+@router.get("/api/scorecard")
+def scorecard(agent: CurrentAgent, session: SessionDep) -> dict:
+    """The principles scorecard in aggregate over the handed-off conversations
+    (the bot's own conversations: `python -m bot.scorecard`)."""
+    return escalations.scorecard_summary(session)
+
+
 @router.get("/api/escalations/{escalation_id}", response_model=EscalationDetail)
 def detail(escalation_id: int, agent: CurrentAgent, session: SessionDep) -> EscalationDetail:
     """Everything the bot gathered, and the chat since the hand-off."""

@@ -98,6 +98,22 @@ def publish_queue_positions(hub: Hub, session: Session) -> None:
                 if open_now else None, "next_open": next_open}})
 
 
+SCORECARD_FIELDS = ("welcomed", "clarified_when_ambiguous", "checked_after_answer",
+                    "handoff_owned_with_summary", "expectations_set")
+
+
+def scorecard_summary(session: Session) -> dict:
+    """Share of handed-off conversations meeting each principle, where it applied."""
+    cards = [e.scorecard for e in session.scalars(select(Escalation)).all() if e.scorecard]
+    summary: dict = {"conversations": len(cards)}
+    for field in SCORECARD_FIELDS:
+        applied = [card[field] for card in cards if card.get(field) is not None]
+        summary[field] = round(sum(applied) / len(applied), 3) if applied else None
+    scores = [card["score"] for card in cards if card.get("score") is not None]
+    summary["mean_score"] = round(sum(scores) / len(scores), 3) if scores else None
+    return summary
+
+
 def get(session: Session, escalation_id: int) -> Escalation:
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:

@@ -111,3 +111,14 @@ def test_resolve_closes_or_returns_to_the_bot(client: TestClient, agent_token: s
 def test_unknown_status_filter_is_refused(client: TestClient, agent_token: str) -> None:
     response = client.get("/api/escalations", params={"status": "lost"}, headers=auth(agent_token))
     assert response.status_code == 422
+
+
+def test_scorecard_aggregates_the_handed_off_conversations(client: TestClient,
+                                                           agent_token: str) -> None:
+    escalate(client, scorecard={"welcomed": True, "expectations_set": True, "score": 1.0})
+    escalate(client, scorecard={"welcomed": False, "expectations_set": None, "score": 0.5})
+    summary = client.get("/api/scorecard", headers=auth(agent_token)).json()
+    assert summary["conversations"] == 2
+    assert summary["welcomed"] == 0.5 and summary["expectations_set"] == 1.0
+    assert summary["mean_score"] == 0.75
+    assert client.get("/api/scorecard").status_code == 401
