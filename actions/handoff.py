@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from dataclasses import asdict
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import details, summary, threatened, topics, transcript
 from actions.escalation_client import EscalationClient, EscalationReceipt
 from actions.expectations import describe_opening, schedule_for
-from bot.scorecard import score_conversation
+from bot.scorecard import PRINCIPLE_FIELDS, score_conversation
 
 REASON_BY_INTENT = {
     "request_human": "request_human",
@@ -56,7 +56,12 @@ def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
     language = tracker.get_slot("language") or "nb"
     facts = details(tracker.current_slot_values())
     topic_list = topics(events)
+    # this very hand-off carries the summary and, as it runs, sets expectations; when it
+    # is the bot's first reply, that reply opens with the welcome (tools/build_domain.py)
     card = score_conversation(tracker.sender_id, events)
+    card = replace(card, handed_off=True, handoff_owned_with_summary=True,
+                   expectations_set=True, resolved_without_handoff=False,
+                   welcomed=True if card.welcomed is None else card.welcomed)
     return {
         "event_id": uuid.uuid4().hex,
         "sent_at": time.time(),
@@ -69,7 +74,7 @@ def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
         "summary": summary(language, reason, topic_list, facts,
                            tracker.latest_message.get("text")),
         "transcript": transcript(events),
-        "scorecard": {**asdict(card), "score": card.score},
+        "scorecard": {**{name: getattr(card, name) for name in PRINCIPLE_FIELDS}, "score": card.score},
     }
 
 

@@ -13,9 +13,14 @@ from typing import Any
 
 
 class EventBus:
-    """In-process fan-out to WebSocket queues: per conversation and to all agents."""
+    """In-process fan-out to WebSocket queues: per conversation and to all agents.
 
-    def __init__(self) -> None:
+    Publishing is safe from any thread (database work runs in worker threads); the
+    queues are filled on the event loop that created the bus.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._loop = loop or asyncio.get_running_loop()
         self._conversations: dict[str, set[asyncio.Queue]] = defaultdict(set)
         self._agents: set[asyncio.Queue] = set()
 
@@ -38,10 +43,20 @@ class EventBus:
         self._agents.discard(queue)
 
     @staticmethod
-    def _offer(queue: asyncio.Queue, event: dict[str, Any]) -> None:
+    def _put(queue: asyncio.Queue, event: dict[str, Any]) -> None:
         # a stuck client loses live events; it resyncs from the history when it reconnects
         with contextlib.suppress(asyncio.QueueFull):
             queue.put_nowait(event)
+
+    def _offer(self, queue: asyncio.Queue, event: dict[str, Any]) -> None:
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._put(queue, event)
+        else:
+            self._loop.call_soon_threadsafe(self._put, queue, event)
 
     def to_conversation(self, conversation_id: str, event: dict[str, Any]) -> None:
         for queue in list(self._conversations.get(conversation_id, ())):

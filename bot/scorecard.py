@@ -34,6 +34,9 @@ EXPECTATION_RESPONSES = {
     "utter_handoff_no_numbers", "utter_handoff_no_numbers_closed",
 }
 CHECK_RESPONSE = "utter_anything_else"
+# the principles a conversation is judged on (each True, False or None: did not apply)
+PRINCIPLE_FIELDS = ("welcomed", "clarified_when_ambiguous", "checked_after_answer",
+                    "handoff_owned_with_summary", "expectations_set")
 SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge"}
 
 
@@ -71,8 +74,7 @@ class Scorecard:
     @property
     def score(self) -> Optional[float]:
         """Share of the principles that applied and were met."""
-        verdicts = [self.welcomed, self.clarified_when_ambiguous, self.checked_after_answer,
-                    self.handoff_owned_with_summary, self.expectations_set]
+        verdicts = [getattr(self, name) for name in PRINCIPLE_FIELDS]
         applied = [v for v in verdicts if v is not None]
         return round(sum(applied) / len(applied), 3) if applied else None
 
@@ -151,8 +153,7 @@ def aggregate(cards: Iterable[Scorecard]) -> Dict[Text, Any]:
     """Share of conversations meeting each principle (over those where it applied)."""
     cards = list(cards)
     summary: Dict[Text, Any] = {"conversations": len(cards)}
-    for field in ("welcomed", "clarified_when_ambiguous", "checked_after_answer",
-                  "handoff_owned_with_summary", "expectations_set", "resolved_without_handoff"):
+    for field in (*PRINCIPLE_FIELDS, "resolved_without_handoff"):
         applied = [getattr(c, field) for c in cards if getattr(c, field) is not None]
         summary[field] = round(sum(applied) / len(applied), 3) if applied else None
     scores = [c.score for c in cards if c.score is not None]

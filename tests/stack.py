@@ -53,4 +53,7 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
             yield Stack(api_url, bot, database_url, api.pid)
         finally:
             api.terminate()
-            api.wait(timeout=20)
+            try:
+                api.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                api.kill()

@@ -119,7 +119,11 @@ async def human(target: Any, stop_at: float, sample: Sample, rng: random.Random,
     language, _ = rng.choice(FAQ_MESSAGES)
     if pause:
         await asyncio.sleep(rng.uniform(0, MEAN_PAUSE_SECONDS))
-    conversation = await target.start(language)
+    try:
+        conversation = await target.start(language)
+    except (httpx.HTTPError, KeyError, ValueError):
+        sample.errors += 1
+        return
     while time.monotonic() < stop_at:
         text = rng.choice([t for lang, t in FAQ_MESSAGES if lang == language])
         started = time.perf_counter()
@@ -128,8 +132,9 @@ async def human(target: Any, stop_at: float, sample: Sample, rng: random.Random,
             sample.latencies.append(time.perf_counter() - started)
         except (httpx.HTTPError, RuntimeError, KeyError, ValueError):
             sample.errors += 1
-        if pause:
-            await asyncio.sleep(rng.expovariate(1 / MEAN_PAUSE_SECONDS))
+        if pause:  # but never past the end of the phase
+            remaining = stop_at - time.monotonic()
+            await asyncio.sleep(max(0.0, min(rng.expovariate(1 / MEAN_PAUSE_SECONDS), remaining)))
 
 
 async def run_load(target: Any, clients: int, seconds: float, pause: bool,
@@ -233,6 +238,8 @@ async def measure(stack: Any, agent_token: str, seconds: float, levels: list[int
     limits = httpx.Limits(max_connections=600, max_keepalive_connections=600)
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         targets = [ServiceTarget(http, stack.api), RasaTarget(http, stack.bot.rasa_url)]
+        for target in targets:  # warm up: first requests load models, pools and caches
+            await run_load(target, 4, 5, pause=False, seed=0)
         human_paced = []
         for clients in levels:
             for target in targets:  # same N, one after the other, in the same run

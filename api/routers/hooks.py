@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -46,7 +47,7 @@ async def create_escalation(request: Request, session: SessionDep, hub: HubDep,
     data = await _verified_json(request, hub.settings.hook_secret, x_signature)
     hook = _validated(EscalationHook, data)
     try:
-        return escalations.create_from_hook(hub, session, hook)
+        return await asyncio.to_thread(escalations.create_from_hook, hub, session, hook)
     except EscalationError as error:
         raise HTTPException(error.status_code, error.detail) from error
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any, Optional
 
@@ -13,15 +14,10 @@ from api.schemas import CustomerMessage, EscalationInfo, MessagesReply
 from api.security import hash_token, new_token
 from api.services import escalations, estimates, outbox
 from api.services.hub import Hub
+from api.services.notices import notice
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_info, message_out
 from api.status import Status
-
-BOT_UNAVAILABLE = {
-    "nb": "Beklager, jeg har tekniske problemer akkurat nå. Meldingen din er lagret, prøv igjen om litt.",
-    "da": "Beklager, jeg har tekniske problemer lige nu. Din besked er gemt, prøv igen om lidt.",
-    "sv": "Förlåt, jag har tekniska problem just nu. Ditt meddelande är sparat, försök igen om en stund.",
-}
 
 
 class ConversationError(Exception):
@@ -58,8 +54,10 @@ def customer_text(body: CustomerMessage, max_length: int) -> str:
 
 
 def current_escalation(hub: Hub, session: Session, conversation: Conversation) -> Optional[EscalationInfo]:
+    if conversation.status not in ("queued", "with_agent"):
+        return None
     escalation = escalations.latest_for_conversation(session, conversation.id)
-    if escalation is None or conversation.status not in ("queued", "with_agent"):
+    if escalation is None:
         return None
     handling = estimates.average_handling_minutes(session, hub.settings.average_handling_minutes)
     return escalation_info(session, escalation, hub.bus.agents_connected, handling)
@@ -71,12 +69,17 @@ async def post(hub: Hub, session: Session, conversation: Conversation,
         raise ConversationError(409, "this conversation is closed; start a new one")
     text = customer_text(body, hub.settings.max_message_length)
     message = Message(conversation_id=conversation.id, sender="customer", text=text)
-    session.add(message)
-    session.commit()  # kept before anything else can fail
+    # database work runs in a worker thread so that other customers are not held up
+    await asyncio.to_thread(_keep, session, [message])  # kept before anything can fail
     metrics.MESSAGES.labels("customer").inc()
     if conversation.status != Status.BOT.value:
-        return _to_agent(hub, session, conversation, message)
+        return await asyncio.to_thread(_to_agent, hub, session, conversation, message)
     return await _to_bot(hub, session, conversation, text)
+
+
+def _keep(session: Session, messages: list[Message]) -> None:
+    session.add_all(messages)
+    session.commit()
 
 
 def _to_agent(hub: Hub, session: Session, conversation: Conversation, message: Message) -> MessagesReply:
@@ -100,18 +103,18 @@ async def _to_bot(hub: Hub, session: Session, conversation: Conversation, text: 
                                           {k: v for k, v in metadata.items() if v})
     except RasaUnavailable:
         note = Message(conversation_id=conversation.id, sender="system",
-                       text=BOT_UNAVAILABLE.get(conversation.language or "nb", BOT_UNAVAILABLE["nb"]))
-        session.add(note)
-        session.commit()
+                       text=notice("bot_unavailable", conversation.language))
+        await asyncio.to_thread(_keep, session, [note])
         return MessagesReply(messages=[message_out(note)], status=conversation.status)
-    stored = []
-    for reply in replies:
-        if not reply.get("text"):
-            continue
-        stored.append(Message(conversation_id=conversation.id, sender="bot", text=reply["text"],
-                              buttons=reply.get("buttons") or None))
-    session.add_all(stored)
-    session.commit()
+    stored = [Message(conversation_id=conversation.id, sender="bot", text=reply["text"],
+                      buttons=reply.get("buttons") or None)
+              for reply in replies if reply.get("text")]
+    return await asyncio.to_thread(_bot_replied, hub, session, conversation, stored)
+
+
+def _bot_replied(hub: Hub, session: Session, conversation: Conversation,
+                 stored: list[Message]) -> MessagesReply:
+    _keep(session, stored)
     metrics.MESSAGES.labels("bot").inc(len(stored))
     session.refresh(conversation)  # the bot's hand-off hook may have queued it meanwhile
     if conversation.status == "queued":

@@ -16,9 +16,11 @@ from api.models import Agent, Conversation, Escalation, HookReceipt, Message, ut
 from api.schemas import EscalationHook, EscalationReceipt
 from api.services import estimates, outbox
 from api.services.hub import Hub
+from api.services.notices import notice
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_summary, message_out
 from api.status import Status, transition
+from bot.scorecard import PRINCIPLE_FIELDS
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
@@ -98,15 +100,11 @@ def publish_queue_positions(hub: Hub, session: Session) -> None:
                 if open_now else None, "next_open": next_open}})
 
 
-SCORECARD_FIELDS = ("welcomed", "clarified_when_ambiguous", "checked_after_answer",
-                    "handoff_owned_with_summary", "expectations_set")
-
-
 def scorecard_summary(session: Session) -> dict:
     """Share of handed-off conversations meeting each principle, where it applied."""
     cards = [e.scorecard for e in session.scalars(select(Escalation)).all() if e.scorecard]
     summary: dict = {"conversations": len(cards)}
-    for field in SCORECARD_FIELDS:
+    for field in PRINCIPLE_FIELDS:
         applied = [card[field] for card in cards if card.get(field) is not None]
         summary[field] = round(sum(applied) / len(applied), 3) if applied else None
     scores = [card["score"] for card in cards if card.get("score") is not None]
@@ -156,7 +154,7 @@ def claim(hub: Hub, session: Session, escalation_id: int, agent: Agent) -> Escal
     conversation = session.get(Conversation, escalation.conversation_id)
     conversation.status = transition(conversation.status, Status.WITH_AGENT)
     note = Message(conversation_id=conversation.id, sender="system",
-                   text=f"{agent.name} from customer service has joined the chat.",
+                   text=notice("agent_joined", conversation.language, agent=agent.name),
                    agent_name=agent.name)
     session.add(note)
     session.flush()
@@ -213,8 +211,7 @@ async def resolve(hub: Hub, session: Session, escalation_id: int, agent: Agent,
     escalation.claimed_at = escalation.claimed_at or escalation.resolved_at
     target = Status.BOT if return_to_bot else Status.CLOSED
     conversation.status = transition(conversation.status, target)
-    text = ("The assistant is back and can help you with more questions."
-            if return_to_bot else "The conversation has been closed. Thank you for contacting us!")
+    text = notice("back_to_bot" if return_to_bot else "closed", conversation.language)
     note = Message(conversation_id=conversation.id, sender="system", text=text)
     session.add(note)
     session.flush()

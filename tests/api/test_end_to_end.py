@@ -73,7 +73,10 @@ def test_customer_to_agent_and_back_to_the_bot(stack: Running, language: str) ->
         detail = httpx.get(f"{api}/api/escalations/{escalation_id}", headers=agent).json()
         assert detail["language"] == language and detail["reason"] == "request_human"
         assert detail["transcript"][0]["text"] == PERSON[language]
-        assert detail["summary"] and detail["scorecard"]["handoff_owned_with_summary"] is None
+        assert detail["summary"]
+        assert detail["scorecard"] == {**detail["scorecard"], "welcomed": True,
+                                       "handoff_owned_with_summary": True,
+                                       "expectations_set": True, "score": 1.0}
 
         assert httpx.post(f"{api}/api/escalations/{escalation_id}/claim",
                           headers=agent).status_code == 200
