@@ -85,7 +85,8 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
     tracker_db = workdir / "trackers.db"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n'
+        f'tracker_store:\n  type: bot.tracker_store.TunedSQLTrackerStore\n'
+        f'  dialect: sqlite\n  db: "{tracker_db}"\n'
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
