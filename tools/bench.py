@@ -47,6 +47,9 @@ FAQ_MESSAGES = [
     ("sv", "hur lång tid tar leveransen"), ("sv", "hur returnerar jag skorna"),
 ]
 MEAN_PAUSE_SECONDS = 5.0
+# a closed-loop client starts a new conversation after this many messages, as customers
+# do; one endless conversation would measure Rasa replaying an ever longer tracker
+MESSAGES_PER_CONVERSATION = 8
 P95_LIMIT = 0.300
 
 
@@ -124,7 +127,16 @@ async def human(target: Any, stop_at: float, sample: Sample, rng: random.Random,
     except (httpx.HTTPError, KeyError, ValueError):
         sample.errors += 1
         return
+    sent = 0
     while time.monotonic() < stop_at:
+        if not pause and sent and sent % MESSAGES_PER_CONVERSATION == 0:
+            try:
+                conversation = await target.start(language)
+            except (httpx.HTTPError, KeyError, ValueError):
+                sample.errors += 1
+                await asyncio.sleep(0.1)
+                continue
+        sent += 1
         text = rng.choice([t for lang, t in FAQ_MESSAGES if lang == language])
         started = time.perf_counter()
         try:
@@ -236,14 +248,14 @@ def training_times() -> dict[str, float]:
 async def settle(target: Any, limit_seconds: float = 90) -> None:
     """Wait until an overload's backlog has drained: a message answered within 100 ms."""
     deadline = time.monotonic() + limit_seconds
-    conversation = await target.start("nb")
     while time.monotonic() < deadline:
         started = time.perf_counter()
         try:
+            conversation = await target.start("nb")
             await target.send(conversation, "hva koster frakten?")
             if time.perf_counter() - started < 0.1:
                 return
-        except (httpx.HTTPError, RuntimeError):
+        except (httpx.HTTPError, RuntimeError, KeyError, ValueError):
             pass
         await asyncio.sleep(1)
 
