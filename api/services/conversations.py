@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from typing import Any, Optional
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 
@@ -27,8 +28,17 @@ class ConversationError(Exception):
         self.detail = detail
 
 
+def page_without_query(page: Optional[str]) -> Optional[str]:
+    """The page's URL without query and fragment, which can carry personal data."""
+    if not page:
+        return None
+    parts = urlsplit(page)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) or None
+
+
 def start(session: Session, language: Optional[str], page: Optional[str]) -> tuple[Conversation, str]:
     token = new_token()
+    page = page_without_query(page)
     conversation = Conversation(id="c_" + secrets.token_hex(12), customer_token_hash=hash_token(token),
                                 language=language, page=page, status=Status.BOT.value)
     session.add(conversation)

@@ -92,3 +92,16 @@ def test_cors_allows_only_the_configured_origins(client: TestClient) -> None:
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert allowed.headers.get("access-control-allow-origin") == "https://shop.example"
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_page_is_kept_without_query_or_fragment(client: TestClient, settings) -> None:
+    from api.db import Database
+    from api.models import Conversation
+
+    response = client.post("/api/conversations", json={
+        "language": "nb", "page": "https://shop.example/ordre?email=kari@example.no#top"})
+    database = Database(settings.database_url)
+    with database.sessions() as session:
+        stored = session.get(Conversation, response.json()["conversation_id"]).page
+    database.engine.dispose()
+    assert stored == "https://shop.example/ordre"
