@@ -42,6 +42,7 @@ def read_texts(path: Path, texts: Texts | None = None) -> Texts:
     return texts
 
 
+@lru_cache(maxsize=None)
 def load_content(content_dir: Path = CONTENT_DIR) -> Texts:
     """All response texts by key and language."""
     texts: Texts = {}

@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Text
 
@@ -40,10 +41,11 @@ PRINCIPLE_FIELDS = ("welcomed", "clarified_when_ambiguous", "checked_after_answe
 SMALL_TALK = {"greet", "goodbye", "thank", "bot_challenge"}
 
 
-def answer_responses() -> set:
+@lru_cache(maxsize=1)
+def answer_responses() -> frozenset:
     """The responses that answer a frequent question (content/faq.yml, not small talk)."""
     faq = read_texts(CONTENT_DIR / "faq.yml")
-    return {f"utter_{key}" for key in faq if key not in SMALL_TALK}
+    return frozenset(f"utter_{key}" for key in faq if key not in SMALL_TALK)
 
 
 def policy_config(path: Path = ROOT / "bot" / "config.yml") -> Dict[Text, Any]:

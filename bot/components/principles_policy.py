@@ -162,9 +162,13 @@ class PrinciplesPolicy(Policy):
 
     # --- deciding ---
 
-    def _decide(self, tracker: DialogueStateTracker) -> tuple[Optional[Text], Optional[Text]]:
-        """(action, hand-off reason) this policy insists on, or (None, None)."""
-        after_user = self._since_last_user_message(tracker)
+    def _decide(
+        self, tracker: DialogueStateTracker, after_user: List[Text]
+    ) -> tuple[Optional[Text], Optional[Text]]:
+        """(action, hand-off reason) this policy insists on, or (None, None).
+
+        `after_user` is what the bot already did since the latest customer message.
+        """
         parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
         intent = (parse_data.get("intent") or {}).get("name")
 
@@ -208,9 +212,9 @@ class PrinciplesPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         # the conversation's own slots change with each customer message, whoever wins
-        slot_events = (turn_slot_events(tracker)
-                       if not self._since_last_user_message(tracker) else [])
-        action, reason = self._decide(tracker)
+        after_user = self._since_last_user_message(tracker)
+        slot_events = turn_slot_events(tracker) if not after_user else []
+        action, reason = self._decide(tracker, after_user)
         probabilities = self._default_predictions(domain)
         if action is None:
             return self._prediction(probabilities, events=slot_events)
