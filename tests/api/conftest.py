@@ -103,3 +103,14 @@ def start(client: TestClient, language: str = "nb") -> tuple[str, str]:
     response = client.post("/api/conversations", json={"language": language})
     assert response.status_code == 201
     return response.json()["conversation_id"], response.json()["customer_token"]
+
+
+def claimed_escalation(client: TestClient, settings: Settings) -> tuple[str, str, str, int]:
+    """A conversation handed off by the bot and claimed by agent Kari:
+    (agent token, conversation id, customer token, escalation id)."""
+    agent_token = add_agent(settings, "Kari")
+    conversation, customer_token = start(client)
+    post_hook(client, hook_body(conversation))
+    [item] = client.get("/api/escalations", headers=auth(agent_token)).json()
+    client.post(f"/api/escalations/{item['id']}/claim", headers=auth(agent_token))
+    return agent_token, conversation, customer_token, item["id"]

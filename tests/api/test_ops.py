@@ -13,7 +13,14 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from api.status import Status, TransitionError, transition
-from tests.api.conftest import auth, hook_body, make_settings, post_hook, start
+from tests.api.conftest import (
+    auth,
+    claimed_escalation,
+    hook_body,
+    make_settings,
+    post_hook,
+    start,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,20 +81,14 @@ def test_agent_cli_prints_a_token_that_is_stored_only_hashed(settings: Settings)
 def test_restart_in_the_middle_of_an_escalation_loses_nothing(database_url: str) -> None:
     settings = make_settings(database_url)
     with TestClient(create_app(settings)) as client:
-        from tests.api.conftest import add_agent
-
-        agent_token = add_agent(settings, "Kari")
-        conversation, token = start(client)
-        post_hook(client, hook_body(conversation))
-        [item] = client.get("/api/escalations", headers=auth(agent_token)).json()
-        client.post(f"/api/escalations/{item['id']}/claim", headers=auth(agent_token))
+        agent_token, conversation, token, escalation_id = claimed_escalation(client, settings)
         client.post(f"/api/conversations/{conversation}/messages", json={"text": "før"},
                     headers=auth(token))
     with TestClient(create_app(settings)) as restarted:
-        detail = restarted.get(f"/api/escalations/{item['id']}", headers=auth(agent_token)).json()
+        detail = restarted.get(f"/api/escalations/{escalation_id}", headers=auth(agent_token)).json()
         assert detail["status"] == "with_agent" and detail["agent_name"] == "Kari"
         assert detail["messages"][-1]["text"] == "før"
-        sent = restarted.post(f"/api/escalations/{item['id']}/messages", json={"text": "etter"},
+        sent = restarted.post(f"/api/escalations/{escalation_id}/messages", json={"text": "etter"},
                               headers=auth(agent_token))
         assert sent.status_code == 201
         history = restarted.get(f"/api/conversations/{conversation}/messages",

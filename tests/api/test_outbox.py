@@ -14,7 +14,7 @@ from api.db import Database
 from api.models import OutboxEvent
 from api.security import sign
 from api.services.outbox import backoff_seconds, deliver_due
-from tests.api.conftest import auth, hook_body, make_settings, post_hook, start
+from tests.api.conftest import auth, claimed_escalation, make_settings
 
 WEBHOOK_SECRET = "webhook-secret"
 
@@ -63,16 +63,10 @@ def test_events_wait_in_the_outbox_until_the_helpdesk_is_back(database_url: str)
     settings = make_settings(database_url, webhook_urls=helpdesk.url,
                              webhook_secret=WEBHOOK_SECRET)
     with TestClient(create_app_without_worker(settings)) as client:
-        from tests.api.conftest import add_agent
-
-        agent = add_agent(settings, "Kari")
-        conversation, _ = start(client)
-        post_hook(client, hook_body(conversation))
-        [item] = client.get("/api/escalations", headers=auth(agent)).json()
-        client.post(f"/api/escalations/{item['id']}/claim", headers=auth(agent))
-        client.post(f"/api/escalations/{item['id']}/messages", json={"text": "Hei"},
+        agent, _, _, escalation_id = claimed_escalation(client, settings)
+        client.post(f"/api/escalations/{escalation_id}/messages", json={"text": "Hei"},
                     headers=auth(agent))
-        client.post(f"/api/escalations/{item['id']}/resolve", json={"return_to_bot": False},
+        client.post(f"/api/escalations/{escalation_id}/resolve", json={"return_to_bot": False},
                     headers=auth(agent))
     database = Database(database_url)
     assert deliver(database) == 0  # helpdesk down: kept, with a later retry time
