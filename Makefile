@@ -1,4 +1,4 @@
-# The only entry point: run, test, bench-nlu, train, lint. CI calls `make test`.
+# The only entry point: `make help` lists the targets. CI calls `make lint` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -19,10 +19,8 @@ API_PORT     ?= 8000
 
 .PHONY: help install domain train validate run test test-unit test-stories bench bench-nlu lint lock clean
 
-help:
-	@echo "make run        set up everything, train if needed, start Rasa (:$(RASA_PORT)) and actions (:$(ACTIONS_PORT))"
-	@echo "make test       set up everything and run all tests"
-	@echo "make bench-nlu  NLU benchmark on xSID and cross-validation on our data"
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
 
 $(STAMP): pyproject.toml requirements/bot.lock
 	@echo "==> creating $(VENV) with Python 3.10 (first time: about 2-3 minutes, 2.7 GB)"
@@ -37,7 +35,7 @@ $(API_STAMP): pyproject.toml requirements/api.lock
 	@$(PYTHON3) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: the escalation service needs Python 3.11+ as $(PYTHON3)"; exit 1; }
 	@$(PYTHON3) -m venv $(API_VENV)
-	@$(API_VENV)/bin/pip install -c requirements/api.lock -e ".[api,dev,browser]"
+	@$(API_VENV)/bin/pip install -c requirements/api.lock -e ".[api,dev,browser,lint]"
 	@touch $(API_STAMP)
 
 # Browser tests: Debian's Chromium (Playwright's own browser download does not work here)
@@ -55,16 +53,16 @@ $(NODE_STAMP): package.json package-lock.json
 	@npm ci --silent --no-audit --no-fund
 	@touch $(NODE_STAMP)
 
-install: $(STAMP) $(API_STAMP)
+install: $(STAMP) $(API_STAMP)  ## create both virtual environments (.venv for Rasa, .venv-api for the service)
 
-domain: $(STAMP)
+domain: $(STAMP)  ## build Rasa's domain (responses from content/*.yml) into build/domain
 	@$(PY) tools/build_domain.py
 
-validate: domain
+validate: domain  ## rasa data validate
 	@$(RASA) data validate --domain build/domain --data data --config bot/config.yml
 
 # Trains only when config, domain, components, content or data changed (fingerprint).
-train: domain
+train: domain  ## train the model if data, config or content changed
 	@fp=$$($(PY) tools/fingerprint.py); model=models/nordhem-$$fp.tar.gz; \
 	if [ -f $$model ]; then echo "==> model up to date: $$model"; \
 	else echo "==> training $$model (data or config changed)"; \
@@ -72,41 +70,43 @@ train: domain
 	    --out models --fixed-model-name nordhem-$$fp || exit 1; fi; \
 	ln -sf nordhem-$$fp.tar.gz models/current.tar.gz
 
-run: train $(API_STAMP)
+run: train $(API_STAMP)  ## set up, train if needed and start Rasa, actions and the service
 	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT) $(API_PORT)
 
-test: validate train $(API_STAMP) $(CHROMIUM) $(NODE_STAMP)
+test: validate train $(API_STAMP) $(CHROMIUM) $(NODE_STAMP)  ## set up everything and run all tests
 	@$(PY) -m pytest -q tests --ignore=tests/api
-	@$(API_PY) -m pytest -q tests/api
+	@$(API_PY) -m pytest -q tests/api tests/core
 	@$(MAKE) --no-print-directory test-stories
 
 # Rasa test stories (tests/stories/test_*.yml): NLU and dialogue, end to end, per language.
-test-stories: train
+test-stories: train  ## Rasa test stories end to end (tests/stories)
 	@mkdir -p results && $(RASA) test core --e2e --stories tests/stories --model models/current.tar.gz \
 	  --fail-on-prediction-errors --out results/stories --no-plot >results/stories.log 2>&1 \
 	  && echo "==> test stories: all passed" \
 	  || { grep -A15 "WrongPrediction\|Error" results/stories.log | head -40; exit 1; }
 
-test-unit: domain $(API_STAMP)
+test-unit: domain $(API_STAMP)  ## the fast tests only (no servers)
 	@$(PY) -m pytest -q tests --ignore=tests/api -m "not server"
-	@$(API_PY) -m pytest -q tests/api -m "not server"
+	@$(API_PY) -m pytest -q tests/api tests/core -m "not server"
 
 # The whole path under load (about 15 minutes): docs/benchmarks.md has the last results.
-bench: train $(API_STAMP)
+bench: train $(API_STAMP)  ## latency and throughput under load (about 15 minutes)
 	@$(API_PY) -m tools.bench $(BENCH_ARGS)
 	@$(PY) tools/plot_bench.py
 
-bench-nlu: train
+bench-nlu: train  ## NLU benchmark on xSID and cross-validation on our data
 	@$(PY) -m tools.bench_nlu
 
-lint: $(STAMP)
-	@$(VENV)/bin/ruff check bot actions tools tests api
+lint: $(STAMP) $(API_STAMP)  ## ruff, mypy (core, api) and the import contracts between the parts
+	@$(API_VENV)/bin/ruff check core bot actions tools tests api
+	@$(API_VENV)/bin/lint-imports
+	@$(API_VENV)/bin/mypy
 
-lock: $(STAMP) $(API_STAMP)
+lock: $(STAMP) $(API_STAMP)  ## write the exact versions of both environments to requirements/
 	@(echo "# Exact versions of the bot environment ($(VENV), Python 3.10), used as pip constraints."; \
 	  echo "# Regenerate with: make lock"; $(VENV)/bin/pip freeze --exclude-editable) > requirements/bot.lock
 	@(echo "# Exact versions of the API environment ($(API_VENV), Python 3.11), used as pip constraints."; \
 	  echo "# Regenerate with: make lock"; $(API_VENV)/bin/pip freeze --exclude-editable) > requirements/api.lock
 
-clean:
+clean:  ## remove built domain, models, results and Rasa's local stores
 	rm -rf build models results .rasa

@@ -8,7 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.content import in_language, load_content, topic_labels
+from core import vocabulary as v
+from core.content import in_language, load_content, topic_labels
+from core.languages import DEFAULT_LANGUAGE
 
 MAX_TOPICS = 3
 MIN_TOPIC_CONFIDENCE = 0.02
@@ -36,9 +38,9 @@ def clarify_buttons(topic_list: List[Text], language: Text) -> List[Dict[Text, T
     labels, texts = topic_labels(), load_content()
     buttons = [{"title": in_language(labels[t], language), "payload": f"/{t}"} for t in topic_list]
     buttons.append({"title": in_language(texts["button_something_else"], language),
-                    "payload": "/something_else"})
+                    "payload": f"/{v.NONE_OF_THESE_INTENT}"})
     buttons.append({"title": in_language(texts["button_person"], language),
-                    "payload": "/request_human"})
+                    "payload": f"/{v.REQUEST_HUMAN_INTENT}"})
     return buttons
 
 
@@ -46,12 +48,12 @@ class ActionClarify(Action):
     """Asks which of the likeliest topics the customer means."""
 
     def name(self) -> Text:
-        return "action_clarify"
+        return v.ACTION_CLARIFY
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        language = tracker.get_slot("language") or "nb"
+        language = tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE
         ranking = tracker.latest_message.get("intent_ranking") or []
         buttons = clarify_buttons(likely_topics(ranking), language)
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)

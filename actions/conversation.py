@@ -9,13 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from bot.components.patterns import mask_personal_data
+from core.patterns import mask_personal_data
+from core.vocabulary import DETAIL_SLOTS, NON_TOPIC_INTENTS
 
-NON_TOPIC_INTENTS = {
-    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "insult",
-    "request_human", "out_of_scope", "unclear_problem", "something_else", "nlu_fallback",
-}
-DETAIL_SLOTS = ("order_number", "email", "phone")
 THREAT_PATTERNS = re.compile(
     r"(?i)\b(drep\w*|dreb\w*|döda\w*|slå\s+(deg|dig|ihjel|ihjäl)|banke\s+deg|tæske\w*|"
     r"spöa\w*|bombe\w*|bomb\w*|skyte\w*|skyde\w*|skjuta\w*|"

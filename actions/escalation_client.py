@@ -9,8 +9,6 @@ returns None and the hand-off falls back to an honest message without queue figu
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -21,6 +19,8 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
 import yaml
+
+from core.signing import sign
 
 ENDPOINTS_FILE = Path(__file__).resolve().parents[1] / "bot" / "endpoints.yml"
 TIMEOUT_SECONDS = 2.0
@@ -38,11 +38,6 @@ class EscalationReceipt:
     agents_online: Optional[int]
     open_now: Optional[bool]
     next_open: Optional[Text]
-
-
-def signature(body: bytes, secret: Text) -> Text:
-    """`sha256=<hex>` HMAC of the exact body bytes."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def configured_base_url(endpoints_file: Path = ENDPOINTS_FILE) -> Optional[Text]:
@@ -79,7 +74,7 @@ class EscalationClient:
             f"{self.base_url}/hooks/escalations",
             data=body,
             headers={"Content-Type": "application/json",
-                     "X-Signature": signature(body, self.secret)},
+                     "X-Signature": sign(body, self.secret)},
             method="POST",
         )
         try:
@@ -88,14 +83,21 @@ class EscalationClient:
         except (urllib.error.URLError, OSError, ValueError) as error:
             logger.warning("escalation service did not answer: %s", error)
             return None
-        if not isinstance(answer, dict) or not answer.get("reference"):
+        receipt = parse_receipt(answer)
+        if receipt is None:
             logger.warning("escalation service answered without a reference: %r", answer)
-            return None
-        return EscalationReceipt(
-            reference=str(answer["reference"]),
-            position=answer.get("position"),
-            eta_minutes=answer.get("eta_minutes"),
-            agents_online=answer.get("agents_online"),
-            open_now=answer.get("open_now"),
-            next_open=answer.get("next_open"),
-        )
+        return receipt
+
+
+def parse_receipt(answer: Any) -> Optional[EscalationReceipt]:
+    """The receipt in the service's answer, or None when it has no reference."""
+    if not isinstance(answer, dict) or not answer.get("reference"):
+        return None
+    return EscalationReceipt(
+        reference=str(answer["reference"]),
+        position=answer.get("position"),
+        eta_minutes=answer.get("eta_minutes"),
+        agents_online=answer.get("agents_online"),
+        open_now=answer.get("open_now"),
+        next_open=answer.get("next_open"),
+    )

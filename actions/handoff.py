@@ -7,7 +7,7 @@ import datetime as dt
 import time
 import uuid
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -15,24 +15,20 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import details, summary, threatened, topics, transcript
 from actions.escalation_client import EscalationClient, EscalationReceipt
-from actions.expectations import describe_opening, schedule_for
-from bot.scorecard import PRINCIPLE_FIELDS, score_conversation
+from core import vocabulary as v
+from core.languages import DEFAULT_LANGUAGE
+from core.opening_hours import describe_opening, schedule_for
+from core.scorecard import PRINCIPLE_FIELDS, score_conversation
 
-REASON_BY_INTENT = {
-    "request_human": "request_human",
-    "complain": "complaint",
-    "out_of_scope": "out_of_scope",
-    "insult": "abuse",
-}
 INTRO_BY_REASON = {
-    "request_human": "utter_handoff_request_human",
-    "complaint": "utter_handoff_complaint",
-    "out_of_scope": "utter_handoff_out_of_scope",
-    "clarification_failed": "utter_handoff_clarification_failed",
-    "abuse": "utter_handoff_abuse",
+    v.HandoffReason.REQUEST_HUMAN: "utter_handoff_request_human",
+    v.HandoffReason.COMPLAINT: "utter_handoff_complaint",
+    v.HandoffReason.OUT_OF_SCOPE: "utter_handoff_out_of_scope",
+    v.HandoffReason.CLARIFICATION_FAILED: "utter_handoff_clarification_failed",
+    v.HandoffReason.ABUSE: "utter_handoff_abuse",
 }
-REASON_SLOT = "handoff_reason"
-REFERENCE_SLOT = "handoff_reference"
+REASON_SLOT = v.SLOT_HANDOFF_REASON
+REFERENCE_SLOT = v.SLOT_HANDOFF_REFERENCE
 
 
 def handoff_reason(tracker: Tracker) -> Text:
@@ -41,19 +37,13 @@ def handoff_reason(tracker: Tracker) -> Text:
     if reason:
         return str(reason)
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return REASON_BY_INTENT.get(intent, "unresolved")
-
-
-def priority(reason: Text, events: List[Dict[Text, Any]]) -> Text:
-    if threatened(events):
-        return "urgent"
-    return "high" if reason in ("complaint", "abuse") else "normal"
+    return v.reason_for_intent(intent).value
 
 
 def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
     """Everything the agent needs, so that nobody asks the customer again."""
     events = list(tracker.events)
-    language = tracker.get_slot("language") or "nb"
+    language = tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE
     facts = details(tracker.current_slot_values())
     topic_list = topics(events)
     # this very hand-off carries the summary and, as it runs, sets expectations; when it
@@ -68,7 +58,7 @@ def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
         "conversation_id": tracker.sender_id,
         "language": language,
         "reason": reason,
-        "priority": priority(reason, events),
+        "priority": v.priority_for(reason, threatened(events)).value,
         "topics": topic_list,
         "details": facts,
         "summary": summary(language, reason, topic_list, facts,
@@ -109,24 +99,30 @@ def expectation(
 class ActionHandoff(Action):
     """Says a person takes over, creates the escalation and sets expectations."""
 
-    def __init__(self, client: Optional[EscalationClient] = None) -> None:
+    def __init__(
+        self, client: Optional[EscalationClient] = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+    ) -> None:
         self.client = client or EscalationClient()
+        self.clock = clock
 
     def name(self) -> Text:
-        return "action_handoff"
+        return v.ACTION_HANDOFF
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         reason = handoff_reason(tracker)
-        language = tracker.get_slot("language") or "nb"
-        dispatcher.utter_message(response=INTRO_BY_REASON.get(reason, "utter_handoff_request_human"))
+        language = tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE
+        intro = INTRO_BY_REASON.get(v.HandoffReason(reason), "utter_handoff_request_human") \
+            if reason in set(v.HandoffReason) else "utter_handoff_request_human"
+        dispatcher.utter_message(response=intro)
         dispatcher.utter_message(response="utter_handoff_context")
         receipt = self.client.escalate(escalation_payload(tracker, reason))
-        expected = expectation(receipt, language, tracker.sender_id)
+        expected = expectation(receipt, language, tracker.sender_id, self.clock())
         dispatcher.utter_message(**expected)
         return [
             SlotSet(REFERENCE_SLOT, expected["reference"]),
             SlotSet(REASON_SLOT, None),
-            SlotSet("handed_off", True),
+            SlotSet(v.SLOT_HANDED_OFF, True),
         ]

@@ -1,10 +1,11 @@
-"""Tokens (stored only as hashes) and HMAC signatures of hooks."""
+"""Tokens (stored only as hashes); the HMAC signatures of hooks are core/signing.py."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
+
+from core.signing import sign, signature_valid
 
 
 def new_token() -> str:
@@ -13,13 +14,8 @@ def new_token() -> str:
 
 
 def hash_token(token: str) -> str:
+    """What is stored of a token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign(body: bytes, secret: str) -> str:
-    """`sha256=<hex>` HMAC-SHA256 of the exact body bytes."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_valid(body: bytes, secret: str, signature: str | None) -> bool:
-    return bool(secret) and bool(signature) and hmac.compare_digest(sign(body, secret), signature)
+__all__ = ["hash_token", "new_token", "sign", "signature_valid"]

@@ -8,8 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from bot.content import load_content
-from tests.servers import Bot, running_bot, texts
+from core.content import load_content
+from tests.support.servers import Bot, running_bot, texts
 
 pytestmark = pytest.mark.server
 TEXTS = load_content()

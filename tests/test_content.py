@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import ContentError, load_content, topic_labels
+from core.content import ContentError, load_content, topic_labels
 from tools.build_domain import build_responses
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,6 +129,6 @@ def test_every_clarifiable_topic_has_button_words_in_every_language() -> None:
 
 
 def test_opening_hours_exist_for_every_country() -> None:
-    from actions.expectations import schedules
+    from core.opening_hours import schedules
 
     assert set(schedules()) == set(LANGUAGES)

@@ -12,10 +12,10 @@ from typing import Iterator
 
 import pytest
 
-from actions.expectations import describe_opening, schedule_for
-from bot.content import load_content
-from tests.escalation_stub import SECRET, EscalationStub, escalation_stub
-from tests.servers import ROOT, Bot, running_bot, texts
+from core.content import load_content
+from core.opening_hours import describe_opening, schedule_for
+from tests.support.escalation_stub import SECRET, EscalationStub, escalation_stub
+from tests.support.servers import ROOT, Bot, running_bot, texts
 
 pytestmark = pytest.mark.server
 TEXTS = load_content()

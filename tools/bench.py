@@ -293,7 +293,7 @@ async def measure(stack: Any, agent_token: str, seconds: float, levels: list[int
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from tests.api.conftest import add_agent, make_settings
-    from tests.stack import running_stack
+    from tests.support.stack import running_stack
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30, help="per load level and target")

@@ -29,6 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
+from core.languages import LANGUAGES
 from tools.xsid import Utterance, load_split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,7 +171,7 @@ def own_data_cv(folds: int = 5) -> Dict[Text, Tuple[float, float, int]]:
         {k: v for k, v in config["ScandinavianTokenizer"].items() if k != "name"})
     classifier_config = {k: v for k, v in config["LinearIntentClassifier"].items() if k != "name"}
     results = {}
-    for language in ("nb", "da", "sv"):
+    for language in LANGUAGES:
         data = load_data(str(ROOT / "data" / "nlu" / language))
         examples = data.intent_examples
         tokens = [tuple((t.text.lower(), t.lemma) for t in tokenizer.tokenize(m, "text"))

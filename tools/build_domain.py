@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Text
 
 import yaml
 
-from bot.content import DEFAULT_LANGUAGE, LANGUAGES, ContentError, Texts, load_content
+from core.content import DEFAULT_LANGUAGE, LANGUAGES, ContentError, Texts, load_content
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_INPUTS = ("bot/config.yml", "bot/domain", "bot/components", "content", "data")
+MODEL_INPUTS = ("bot/config.yml", "bot/domain", "bot/components", "core", "content", "data")
 
 
 def _files(paths: Iterable[str]) -> list[Path]:

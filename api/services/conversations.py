@@ -15,7 +15,7 @@ from api.schemas import CustomerMessage, EscalationInfo, MessagesReply
 from api.security import hash_token, new_token
 from api.services import escalations, estimates, outbox
 from api.services.hub import Hub
-from api.services.notices import notice
+from core.content import notice
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_info, message_out
 from api.status import Status

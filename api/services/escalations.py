@@ -16,11 +16,11 @@ from api.models import Agent, Conversation, Escalation, HookReceipt, Message, ut
 from api.schemas import EscalationHook, EscalationReceipt
 from api.services import estimates, outbox
 from api.services.hub import Hub
-from api.services.notices import notice
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_summary, message_out
 from api.status import Status, transition
-from bot.scorecard import PRINCIPLE_FIELDS
+from core.content import notice
+from core.scorecard import aggregate
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
@@ -102,14 +102,9 @@ def publish_queue_positions(hub: Hub, session: Session) -> None:
 
 def scorecard_summary(session: Session) -> dict:
     """Share of handed-off conversations meeting each principle, where it applied."""
-    cards = [e.scorecard for e in session.scalars(select(Escalation)).all() if e.scorecard]
-    summary: dict = {"conversations": len(cards)}
-    for field in PRINCIPLE_FIELDS:
-        applied = [card[field] for card in cards if card.get(field) is not None]
-        summary[field] = round(sum(applied) / len(applied), 3) if applied else None
-    scores = [card["score"] for card in cards if card.get("score") is not None]
-    summary["mean_score"] = round(sum(scores) / len(scores), 3) if scores else None
-    return summary
+    cards = session.scalars(select(Escalation.scorecard)
+                            .where(Escalation.scorecard.is_not(None))).all()
+    return aggregate(card for card in cards if card)
 
 
 def get(session: Session, escalation_id: int) -> Escalation:

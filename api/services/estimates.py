@@ -10,19 +10,17 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.expectations import describe_opening, schedule_for
+from core import opening_hours
+from core.vocabulary import EscalationStatus, Priority
 from api.models import Escalation
-
-PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2}
-
 
 def queue_order(escalation: Escalation) -> tuple:
     """Highest priority first, then oldest first."""
-    return (PRIORITY_ORDER.get(escalation.priority, 3), escalation.created_at, escalation.id)
+    return (Priority(escalation.priority).rank, escalation.created_at, escalation.id)
 
 
 def queued(session: Session) -> list[Escalation]:
-    rows = session.scalars(select(Escalation).where(Escalation.status == "queued")).all()
+    rows = session.scalars(select(Escalation).where(Escalation.status == EscalationStatus.QUEUED)).all()
     return sorted(rows, key=queue_order)
 
 
@@ -53,8 +51,4 @@ def eta_minutes(place: Optional[int], agents_online: int, handling_minutes: floa
 
 def opening(language: str, now: Optional[dt.datetime] = None) -> tuple[bool, Optional[str]]:
     """(open now, next opening described in the customer's language)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    schedule = schedule_for(language)
-    if schedule.is_open(now):
-        return True, None
-    return False, describe_opening(schedule.next_open(now), now, language)
+    return opening_hours.opening(language, now or dt.datetime.now(dt.timezone.utc))

@@ -17,7 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.patterns import find_details
+from core.patterns import find_details
 
 EXTRACTOR_NAME = "DetailExtractor"
 

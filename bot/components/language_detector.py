@@ -34,8 +34,10 @@ from sklearn.pipeline import make_pipeline
 
 from bot.components import storage
 from bot.components.lemmas import lemma_table
+from core.languages import LANGUAGES
 
-LANGUAGES = ("nb", "da", "sv")
+__all__ = ["DETECTION_KEY", "LANGUAGES", "LanguageDetector"]
+
 DETECTION_KEY = "language_detection"
 MODEL_FILE = "language_detector.joblib"
 

@@ -37,15 +37,17 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.components.ambiguity import ambiguous_under
 from bot.components.turn_slots import turn_slot_events
+from core import vocabulary as v
+from core.ambiguity import ambiguous_under
+from core.principles import DEFAULT_PRINCIPLES_CONFIG
 
-CLARIFY_ACTION = "action_clarify"
-HANDOFF_ACTION = "action_handoff"
-REPHRASE_ACTION = "utter_ask_rephrase"
-ASK_ORDER_ACTION = "utter_ask_order_number"
-COMPLAINT_ACKNOWLEDGEMENT = "utter_complain"
-REASON_SLOT = "handoff_reason"
+CLARIFY_ACTION = v.ACTION_CLARIFY
+HANDOFF_ACTION = v.ACTION_HANDOFF
+REPHRASE_ACTION = v.UTTER_ASK_REPHRASE
+ASK_ORDER_ACTION = v.UTTER_ASK_ORDER_NUMBER
+COMPLAINT_ACKNOWLEDGEMENT = v.UTTER_COMPLAIN
+REASON_SLOT = v.SLOT_HANDOFF_REASON
 OWN_ACTIONS = (CLARIFY_ACTION, HANDOFF_ACTION, REPHRASE_ACTION, ASK_ORDER_ACTION)
 NOT_BOT_TURNS = (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, ACTION_EXTRACT_SLOTS, None)
 
@@ -64,34 +66,8 @@ class PrinciplesPolicy(Policy):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """Every key with what it does."""
-        return {
-            # above RulePolicy (6): where this policy speaks, it wins
-            "priority": 7,
-            # top intent confidence below this asks a clarifying question
-            "min_confidence": 0.5,
-            # top two intents closer than this asks a clarifying question
-            "min_margin": 0.1,
-            # intents that are a request too broad to answer ("I have a problem")
-            "broad_intents": ["unclear_problem"],
-            # intents never worth a clarifying question (small talk, rudeness, a person)
-            "never_clarify": ["greet", "goodbye", "thank", "insult", "request_human",
-                              "something_else"],
-            # yes/no answers: taken as they are only right after a yes/no question
-            "yes_no_intents": ["affirm", "deny"],
-            "yes_no_questions": ["utter_anything_else", "utter_bot_challenge",
-                                 "utter_thank"],
-            # the customer's answer to a clarifying question meaning "none of these"
-            "none_of_these_intent": "something_else",
-            # clarifying questions in a row before the assistant hands over instead
-            "max_clarifications": 2,
-            # rude messages in a conversation; this many ends in an abuse hand-off
-            "abuse_intent": "insult",
-            "abuse_limit": 3,
-            # hand-offs that first ask for the order number when it is not known
-            "ask_order_number_for": ["complain"],
-            "order_number_slot": "order_number",
-        }
+        """Every key with what it does: core/principles.py (shared with the scorecard)."""
+        return dict(DEFAULT_PRINCIPLES_CONFIG)
 
     def __init__(
         self,
@@ -175,7 +151,7 @@ class PrinciplesPolicy(Policy):
         if after_user == [COMPLAINT_ACKNOWLEDGEMENT]:
             if not tracker.get_slot(self.config["order_number_slot"]):
                 return ASK_ORDER_ACTION, None
-            return HANDOFF_ACTION, "complaint"
+            return HANDOFF_ACTION, v.HandoffReason.COMPLAINT.value
         if after_user and after_user[-1] in OWN_ACTIONS:
             return ACTION_LISTEN_NAME, None  # our question or hand-off: the customer's turn
         if after_user:
@@ -183,16 +159,16 @@ class PrinciplesPolicy(Policy):
 
         previous_turns = self._bot_turns(tracker)
         if previous_turns and previous_turns[0][-1:] == [ASK_ORDER_ACTION]:
-            return HANDOFF_ACTION, "complaint"
+            return HANDOFF_ACTION, v.HandoffReason.COMPLAINT.value
         if intent == self.config["abuse_intent"]:
             if self.abuse_count(tracker) >= self.config["abuse_limit"]:
-                return HANDOFF_ACTION, "abuse"
+                return HANDOFF_ACTION, v.HandoffReason.ABUSE.value
             return None, None
         previous_bot_action = previous_turns[0][-1] if previous_turns else None
         none_of_these = intent == self.config["none_of_these_intent"]
         if none_of_these or self.is_ambiguous(parse_data, previous_bot_action):
             if self.clarifications_in_a_row(tracker) >= self.config["max_clarifications"]:
-                return HANDOFF_ACTION, "clarification_failed"
+                return HANDOFF_ACTION, v.HandoffReason.CLARIFICATION_FAILED.value
             return (REPHRASE_ACTION if none_of_these else CLARIFY_ACTION), None
         return None, None
 

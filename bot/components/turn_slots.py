@@ -19,7 +19,7 @@ from rasa.shared.core.events import BotUttered, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.components.language_detector import DETECTION_KEY, LANGUAGES
-from bot.components.patterns import find_bare_order_number
+from core.patterns import find_bare_order_number
 
 LANGUAGE_SLOT = "language"
 WELCOMED_SLOT = "welcomed"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.content import load_content
+from core.content import load_content
 from tests.api.conftest import add_agent, make_settings
-from tests.stack import Stack, running_stack
+from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.api.conftest import add_agent, auth, make_settings
-from tests.servers import Bot
-from tests.stack import running_stack
+from tests.support.servers import Bot
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.server
 

@@ -1,4 +1,4 @@
-from bot.components.patterns import find_details, mask_personal_data
+from core.patterns import find_details, mask_personal_data
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -53,7 +53,7 @@ def test_text_without_details_is_unchanged() -> None:
 
 
 def test_bare_order_number_as_an_answer_but_not_an_identity_number() -> None:
-    from bot.components.patterns import find_bare_order_number
+    from core.patterns import find_bare_order_number
 
     assert find_bare_order_number("10483921") == "10483921"
     assert find_bare_order_number("det er NH-123456 tror jeg") == "NH-123456"

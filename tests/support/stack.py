@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers import ROOT, Bot, free_port, running_bot
+from tests.support.servers import ROOT, Bot, free_port, running_bot
 
 HOOK_SECRET = "stack-hook-secret"
 

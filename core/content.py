@@ -2,22 +2,28 @@
 
 content/ is the one place a non-developer edits: texts per key with nb (Norway),
 da (Denmark) and sv (Sweden). The domain's responses are generated from it
-(tools/build_domain.py) and the action server reads it for button labels.
+(tools/build_domain.py), the action server reads it for button labels and day names,
+and the escalation service for its notices.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Text
+from typing import Dict, Optional, Text
 
 import yaml
 
+from core.languages import DEFAULT_LANGUAGE, LANGUAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT_DIR = ROOT / "content"
-LANGUAGES = ("nb", "da", "sv")
-DEFAULT_LANGUAGE = "nb"
+# the bot's responses (tools/build_domain.py makes them utter_<key>)
 RESPONSE_FILES = ("faq.yml", "dialogue.yml", "handoff.yml")
+# what the escalation service itself tells the customer
+NOTICE_FILE = "notices.yml"
+# the words of dates and times (day names, "today", "tomorrow")
+CALENDAR_FILE = "calendar.yml"
 
 Texts = Dict[Text, Dict[Text, Text]]
 
@@ -57,6 +63,23 @@ def topic_labels(content_dir: Path = CONTENT_DIR) -> Texts:
     return read_texts(content_dir / "topics.yml")
 
 
-def in_language(by_language: Dict[Text, Text], language: Text | None) -> Text:
+@lru_cache(maxsize=None)
+def notices(content_dir: Path = CONTENT_DIR) -> Texts:
+    """What the escalation service tells the customer (agent joined, closed, ...)."""
+    return read_texts(content_dir / NOTICE_FILE)
+
+
+@lru_cache(maxsize=None)
+def calendar_words(content_dir: Path = CONTENT_DIR) -> Texts:
+    """Day names (comma-separated, Monday first) and "today"/"tomorrow"/"at" per language."""
+    return read_texts(content_dir / CALENDAR_FILE)
+
+
+def in_language(by_language: Dict[Text, Text], language: Optional[Text]) -> Text:
     """The text in the language, or in the default language when it is unknown."""
     return by_language.get(language or DEFAULT_LANGUAGE) or by_language[DEFAULT_LANGUAGE]
+
+
+def notice(key: Text, language: Optional[Text], **values: object) -> Text:
+    """One of the service's notices in the language, with its {placeholders} filled in."""
+    return in_language(notices()[key], language).format(**values)

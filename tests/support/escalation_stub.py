@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List
 
-from actions.escalation_client import signature
+from core.signing import sign as signature
 
 SECRET = "test-secret"
 

@@ -1,7 +1,9 @@
 """When customer service is open, per country: the hand-off says what happens next and when.
 
 Opening hours are configuration (content/opening_hours.yml); public holidays of Norway,
-Denmark and Sweden come from the `holidays` library and are closed days.
+Denmark and Sweden come from the `holidays` library and are closed days. Every function
+takes the moment it is asked about, so that tests inject the clock. The words of a date
+("i morgen kl. 08:00") are in content/calendar.yml.
 """
 
 from __future__ import annotations
@@ -16,19 +18,10 @@ from zoneinfo import ZoneInfo
 import holidays
 import yaml
 
-from bot.content import CONTENT_DIR, DEFAULT_LANGUAGE
+from core.content import CONTENT_DIR, calendar_words, in_language
+from core.languages import DEFAULT_LANGUAGE
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DAY_NAMES = {
-    "nb": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
-    "da": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
-    "sv": ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"),
-}
-WORDS = {
-    "nb": {"today": "i dag", "tomorrow": "i morgen", "at": "kl."},
-    "da": {"today": "i dag", "tomorrow": "i morgen", "at": "kl."},
-    "sv": {"today": "i dag", "tomorrow": "i morgon", "at": "kl."},
-}
 Span = Tuple[dt.time, dt.time]
 
 
@@ -88,21 +81,39 @@ def schedules(path: Path = CONTENT_DIR / "opening_hours.yml") -> Dict[Text, Sche
 
 
 def schedule_for(language: Optional[Text]) -> Schedule:
+    """The schedule of the language's country (the default language's when unknown)."""
     all_schedules = schedules()
     return all_schedules.get(language or DEFAULT_LANGUAGE, all_schedules[DEFAULT_LANGUAGE])
 
 
 def describe_opening(opens: dt.datetime, now: dt.datetime, language: Text) -> Text:
     """'i morgen kl. 08:00', 'mandag kl. 08:00' in the customer's language."""
-    words = WORDS.get(language, WORDS[DEFAULT_LANGUAGE])
-    names = DAY_NAMES.get(language, DAY_NAMES[DEFAULT_LANGUAGE])
+    words = calendar_words()
+    names = day_names(language)
     days_ahead = (opens.date() - now.astimezone(opens.tzinfo).date()).days
     if days_ahead == 0:
-        day = words["today"]
+        day = in_language(words["today"], language)
     elif days_ahead == 1:
-        day = words["tomorrow"]
+        day = in_language(words["tomorrow"], language)
     elif days_ahead < 7:
         day = names[opens.weekday()]
     else:
         day = f"{names[opens.weekday()]} {opens.day}.{opens.month}."
-    return f"{day} {words['at']} {opens:%H:%M}"
+    return f"{day} {in_language(words['at_time'], language)} {opens:%H:%M}"
+
+
+def day_names(language: Optional[Text]) -> Tuple[Text, ...]:
+    """Monday to Sunday in the language (content/calendar.yml)."""
+    names = tuple(name.strip() for name in
+                  in_language(calendar_words()["day_names"], language).split(","))
+    if len(names) != 7:
+        raise ValueError(f"content/calendar.yml: day_names ({language}) needs 7 names")
+    return names
+
+
+def opening(language: Optional[Text], now: dt.datetime) -> Tuple[bool, Optional[Text]]:
+    """(open now, the next opening in the customer's words when closed)."""
+    schedule = schedule_for(language)
+    if schedule.is_open(now):
+        return True, None
+    return False, describe_opening(schedule.next_open(now), now, language or DEFAULT_LANGUAGE)

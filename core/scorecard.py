@@ -1,0 +1,156 @@
+"""The principles scorecard of a conversation, computed from its tracker events.
+
+Per conversation: was the customer welcomed, was every ambiguous message clarified
+rather than guessed, did every answer get a "did that help / anything else" check,
+was a hand-off owned (escalation created with summary and transcript, customer given
+a reference) and did it set expectations (queue place and wait, or next opening), and
+was the conversation resolved without a hand-off. Events are Rasa's event dicts; the
+command line over Rasa's tracker store is `python -m bot.scorecard`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Text
+
+from core import vocabulary as v
+from core.ambiguity import ambiguous_under
+from core.content import CONTENT_DIR, load_content, read_texts
+from core.principles import principles_config
+
+CLARIFYING_ACTIONS = {v.ACTION_CLARIFY, v.UTTER_ASK_REPHRASE}
+HANDOFF_ACTION = v.ACTION_HANDOFF
+EXPECTATION_RESPONSES = {
+    v.UTTER_HANDOFF_QUEUE, v.UTTER_HANDOFF_CLOSED,
+    v.UTTER_HANDOFF_NO_NUMBERS, v.UTTER_HANDOFF_NO_NUMBERS_CLOSED,
+}
+CHECK_RESPONSE = v.UTTER_ANYTHING_ELSE
+# the principles a conversation is judged on (each True, False or None: did not apply)
+PRINCIPLE_FIELDS = ("welcomed", "clarified_when_ambiguous", "checked_after_answer",
+                    "handoff_owned_with_summary", "expectations_set")
+# what an aggregate reports: the principles and whether the bot resolved it alone
+AGGREGATE_FIELDS = (*PRINCIPLE_FIELDS, "resolved_without_handoff")
+
+
+@lru_cache(maxsize=1)
+def answer_responses() -> frozenset:
+    """The responses that answer a frequent question (content/faq.yml, not small talk)."""
+    faq = read_texts(CONTENT_DIR / "faq.yml")
+    return frozenset(f"utter_{key}" for key in faq if key not in v.SMALL_TALK_INTENTS)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """One conversation against the principles; None where a principle did not apply."""
+
+    conversation_id: Text
+    customer_messages: int
+    welcomed: Optional[bool]
+    clarified_when_ambiguous: Optional[bool]
+    checked_after_answer: Optional[bool]
+    handed_off: bool
+    handoff_owned_with_summary: Optional[bool]
+    expectations_set: Optional[bool]
+    resolved_without_handoff: Optional[bool]
+
+    @property
+    def score(self) -> Optional[float]:
+        """Share of the principles that applied and were met."""
+        verdicts = [getattr(self, name) for name in PRINCIPLE_FIELDS]
+        applied = [v for v in verdicts if v is not None]
+        return round(sum(applied) / len(applied), 3) if applied else None
+
+    def as_dict(self) -> Dict[Text, Any]:
+        """Every field and the score, as JSON-ready values."""
+        return {**asdict(self), "score": self.score}
+
+
+def _welcome_texts() -> List[Text]:
+    texts = load_content()
+    return [*texts["welcome_prefix"].values(), *texts["greet"].values()]
+
+
+def _bot_actions_after(events: List[Dict[Text, Any]], start: int) -> List[Text]:
+    """Names of the bot's actions and responses after event `start`, up to the next user message."""
+    names: List[Text] = []
+    for event in events[start + 1:]:
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "action" and event.get("name") != "action_listen":
+            names.append(event["name"])
+        elif event.get("event") == "bot":
+            utter = (event.get("metadata") or {}).get("utter_action")
+            if utter:
+                names.append(utter)
+    return names
+
+
+def _previous_bot_action(events: List[Dict[Text, Any]], index: int) -> Optional[Text]:
+    for event in reversed(events[:index]):
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action"):
+            return event["metadata"]["utter_action"]
+        if event.get("event") == "action" and event.get("name") not in ("action_listen", None):
+            return event["name"]
+    return None
+
+
+def score_conversation(
+    conversation_id: Text, events: List[Dict[Text, Any]],
+    config: Optional[Dict[Text, Any]] = None,
+) -> Scorecard:
+    """The scorecard of one conversation from its events (Rasa's event dicts)."""
+    config = config or principles_config()
+    user_indexes = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    bot_texts = [e.get("text") or "" for e in events if e.get("event") == "bot"]
+    welcomed = (any(bot_texts[0].startswith(w) for w in _welcome_texts())
+                if bot_texts else None)
+
+    ambiguous_turns = [i for i in user_indexes
+                       if ambiguous_under(config, events[i].get("parse_data") or {},
+                                          _previous_bot_action(events, i))]
+    clarified = None
+    if ambiguous_turns:
+        clarified = all(
+            set(_bot_actions_after(events, i)) & (CLARIFYING_ACTIONS | {HANDOFF_ACTION})
+            for i in ambiguous_turns
+        )
+
+    answers = answer_responses()
+    answer_turns = [names for i in user_indexes
+                    if (names := _bot_actions_after(events, i)) and set(names) & answers]
+    checked = all(CHECK_RESPONSE in names for names in answer_turns) if answer_turns else None
+
+    handoff_at = [i for i, e in enumerate(events)
+                  if e.get("event") == "action" and e.get("name") == HANDOFF_ACTION]
+    handed_off = bool(handoff_at)
+    owned = expectations = None
+    if handed_off:
+        after = events[handoff_at[-1] + 1:]
+        owned = any(e.get("event") == "slot" and e.get("name") == "handoff_reference"
+                    and e.get("value") for e in after)
+        expectations = any((e.get("metadata") or {}).get("utter_action") in EXPECTATION_RESPONSES
+                           for e in after if e.get("event") == "bot")
+    resolved = (not handed_off) if answer_turns or handed_off else None
+    return Scorecard(conversation_id, len(user_indexes), welcomed, clarified, checked,
+                     handed_off, owned, expectations, resolved)
+
+
+def aggregate(cards: Iterable[Mapping[Text, Any]]) -> Dict[Text, Any]:
+    """Share of conversations meeting each principle (over those where it applied).
+
+    Takes scorecards as mappings (`Scorecard.as_dict()`, or the JSON an escalation keeps),
+    so the CLI over the tracker store and the service's aggregate compute it alike.
+    """
+    cards = list(cards)
+    summary: Dict[Text, Any] = {"conversations": len(cards)}
+    for name in AGGREGATE_FIELDS:
+        applied = [card[name] for card in cards if card.get(name) is not None]
+        summary[name] = _share(applied)
+    scores = [card["score"] for card in cards if card.get("score") is not None]
+    summary["mean_score"] = round(sum(scores) / len(scores), 3) if scores else None
+    return summary
+
+
+def _share(values: List[Any]) -> Optional[float]:
+    return round(sum(values) / len(values), 3) if values else None
