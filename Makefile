@@ -17,7 +17,7 @@ RASA_PORT    ?= 5005
 ACTIONS_PORT ?= 5055
 API_PORT     ?= 8000
 
-.PHONY: help install domain train validate run test test-unit test-stories bench bench-nlu lint lock clean
+.PHONY: help install domain train validate run test test-unit test-stories bench bench-nlu bench-dialogue lint lock clean
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
@@ -96,6 +96,11 @@ bench: train $(API_STAMP)  ## latency and throughput under load (about 15 minute
 
 bench-nlu: train  ## NLU benchmark on xSID and cross-validation on our data
 	@$(PY) -m tools.bench_nlu
+
+# Held-out multi-turn conversations (benchmarks/dialogue/*.yml) through the whole stack;
+# writes results/bench_dialogue.json. BENCH_ARGS="--only nb-follow_up-01" or "--lang sv".
+bench-dialogue: train $(API_STAMP)  ## multi-turn held-out conversations through the service (benchmarks/dialogue)
+	@$(API_PY) -m tools.bench_dialogue $(BENCH_ARGS)
 
 lint: $(STAMP) $(API_STAMP)  ## ruff, mypy (core, api) and the import contracts between the parts
 	@$(API_VENV)/bin/ruff check core bot actions tools tests api

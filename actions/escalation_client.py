@@ -34,10 +34,14 @@ class EscalationReceipt:
 
     reference: Text
     position: Optional[int]
+    # the wait's credible range in minutes; None when the service has no basis for one
     eta_minutes: Optional[int]
     agents_online: Optional[int]
     open_now: Optional[bool]
     next_open: Optional[Text]
+    eta_max_minutes: Optional[int] = None
+    # agents free to take it now: 0 is "nobody right now"; None when the service cannot tell
+    agents_available: Optional[int] = None
 
 
 def configured_base_url(endpoints_file: Path = ENDPOINTS_FILE) -> Optional[Text]:
@@ -100,4 +104,6 @@ def parse_receipt(answer: Any) -> Optional[EscalationReceipt]:
         agents_online=answer.get("agents_online"),
         open_now=answer.get("open_now"),
         next_open=answer.get("next_open"),
+        eta_max_minutes=answer.get("eta_max_minutes"),
+        agents_available=answer.get("agents_available"),
     )

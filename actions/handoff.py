@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -17,7 +16,7 @@ from actions.conversation import details, summary, threatened, topics, transcrip
 from actions.escalation_client import EscalationClient, EscalationReceipt
 from core import vocabulary as v
 from core.languages import DEFAULT_LANGUAGE
-from core.opening_hours import describe_opening, schedule_for
+from core.opening_hours import describe_opening, describe_wait, schedule_for
 from core.scorecard import PRINCIPLE_FIELDS, score_conversation
 
 INTRO_BY_REASON = {
@@ -26,6 +25,12 @@ INTRO_BY_REASON = {
     v.HandoffReason.OUT_OF_SCOPE: "utter_handoff_out_of_scope",
     v.HandoffReason.CLARIFICATION_FAILED: "utter_handoff_clarification_failed",
     v.HandoffReason.ABUSE: "utter_handoff_abuse",
+}
+# a hand-off that keeps a promise about an order names the order it passes on
+ORDER_INTROS = {
+    v.HandoffReason.LATE_DELIVERY: "utter_handoff_late_delivery",
+    v.HandoffReason.CANCELLATION: "utter_handoff_cancellation",
+    v.HandoffReason.ORDER_CHANGE: "utter_handoff_order_change",
 }
 REASON_SLOT = v.SLOT_HANDOFF_REASON
 REFERENCE_SLOT = v.SLOT_HANDOFF_REFERENCE
@@ -41,17 +46,18 @@ def handoff_reason(tracker: Tracker) -> Text:
 
 
 def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
-    """Everything the agent needs, so that nobody asks the customer again."""
+    """Everything the agent needs, so that nobody asks the customer again.
+
+    The scorecard is the conversation's so far, as measured from its events. Whether the
+    hand-off is owned and sets expectations is measured after it happened, from the
+    receipt and what the customer was told (core/scorecard.py, and the service for its
+    copy), never set here by hand.
+    """
     events = list(tracker.events)
     language = tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE
     facts = details(tracker.current_slot_values())
     topic_list = topics(events)
-    # this very hand-off carries the summary and, as it runs, sets expectations; when it
-    # is the bot's first reply, that reply opens with the welcome (tools/build_domain.py)
     card = score_conversation(tracker.sender_id, events)
-    card = replace(card, handed_off=True, handoff_owned_with_summary=True,
-                   expectations_set=True, resolved_without_handoff=False,
-                   welcomed=True if card.welcomed is None else card.welcomed)
     return {
         "event_id": uuid.uuid4().hex,
         "sent_at": time.time(),
@@ -77,23 +83,48 @@ def expectation(
     receipt: Optional[EscalationReceipt], language: Text, sender_id: Text,
     now: Optional[dt.datetime] = None,
 ) -> Dict[Text, Any]:
-    """The response that says what happens next, with the values it needs."""
+    """The response that says truthfully what happens next, with the values it needs.
+
+    Closed is said only when the country's customer service is closed. While it is open:
+    a waiting time only when the service has a basis for one, else the place in the queue
+    and the reference, and plainly "nobody is free right now" when the service knows so.
+    """
     now = now or dt.datetime.now(dt.timezone.utc)
     schedule = schedule_for(language)
     next_open = describe_opening(schedule.next_open(now), now, language)
     if receipt is None:
         open_now = schedule.is_open(now)
         return {
-            "response": "utter_handoff_no_numbers" if open_now else "utter_handoff_no_numbers_closed",
+            "response": v.UTTER_HANDOFF_NO_NUMBERS if open_now else v.UTTER_HANDOFF_NO_NUMBERS_CLOSED,
             "reference": local_reference(sender_id),
             "next_open": next_open,
         }
     open_now = schedule.is_open(now) if receipt.open_now is None else receipt.open_now
-    if open_now and receipt.position is not None and receipt.eta_minutes is not None:
-        return {"response": "utter_handoff_queue", "reference": receipt.reference,
-                "position": receipt.position, "eta_minutes": max(1, int(receipt.eta_minutes))}
-    return {"response": "utter_handoff_closed", "reference": receipt.reference,
-            "next_open": receipt.next_open or next_open}
+    if not open_now:
+        return {"response": v.UTTER_HANDOFF_CLOSED, "reference": receipt.reference,
+                "next_open": receipt.next_open or next_open}
+    position = receipt.position or 1
+    if receipt.agents_available == 0:
+        return {"response": v.UTTER_HANDOFF_QUEUE_NOBODY, "reference": receipt.reference,
+                "position": position}
+    if receipt.eta_minutes is not None:
+        low = max(1, int(receipt.eta_minutes))
+        high = max(low, int(receipt.eta_max_minutes or low))
+        return {"response": v.UTTER_HANDOFF_QUEUE, "reference": receipt.reference,
+                "position": position, "wait": describe_wait(low, high, language)}
+    return {"response": v.UTTER_HANDOFF_QUEUE_NO_ESTIMATE, "reference": receipt.reference,
+            "position": position}
+
+
+def intro_response(reason: Text, order_number: Optional[Text]) -> Text:
+    """What the bot says first: why a person takes over, in the reason's own words."""
+    try:
+        known = v.HandoffReason(reason)
+    except ValueError:
+        return "utter_handoff_request_human"
+    if known in ORDER_INTROS:
+        return ORDER_INTROS[known] if order_number else "utter_handoff_request_human"
+    return INTRO_BY_REASON.get(known, "utter_handoff_request_human")
 
 
 class ActionHandoff(Action):
@@ -114,9 +145,9 @@ class ActionHandoff(Action):
     ) -> List[EventType]:
         reason = handoff_reason(tracker)
         language = tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE
-        intro = INTRO_BY_REASON.get(v.HandoffReason(reason), "utter_handoff_request_human") \
-            if reason in set(v.HandoffReason) else "utter_handoff_request_human"
-        dispatcher.utter_message(response=intro)
+        order_number = tracker.get_slot(v.SLOT_ORDER_NUMBER)
+        dispatcher.utter_message(response=intro_response(reason, order_number),
+                                 order_number=order_number)
         dispatcher.utter_message(response="utter_handoff_context")
         receipt = self.client.escalate(escalation_payload(tracker, reason))
         expected = expectation(receipt, language, tracker.sender_id, self.clock())

@@ -117,3 +117,13 @@ def opening(language: Optional[Text], now: dt.datetime) -> Tuple[bool, Optional[
     if schedule.is_open(now):
         return True, None
     return False, describe_opening(schedule.next_open(now), now, language or DEFAULT_LANGUAGE)
+
+
+def describe_wait(low: int, high: int, language: Optional[Text]) -> Text:
+    """'omtrent 5–10 minutter', 'cirka 1 minut' in the customer's language."""
+    words = calendar_words()
+    if low == high == 1:
+        return in_language(words["wait_one_minute"], language)
+    if low == high:
+        return in_language(words["wait_minutes"], language).format(minutes=low)
+    return in_language(words["wait_range"], language).format(low=low, high=high)

@@ -35,6 +35,28 @@ POSTCODE = re.compile(
     r"|(?<!\d)(\d{3} \d{2})(?!\d)"
 )
 
+# a clothing or shoe size after its word ("str. M", "størrelse 38", "storlek XL", "size 42"),
+# or a letter size written in capitals on its own ("i XL")
+SIZE = re.compile(
+    r"(?i)\b(?:str|strl|størrelse|storrelse|størrelsen|storlek|storleken|size)\b\.?\s*:?\s*"
+    r"(XXS|XS|S|M|L|XL|XXL|XXXL|\d{2}(?:[.,]5)?)(?![\w])"
+    r"|(?<![\w])(?-i:(XXS|XS|XL|XXL|XXXL))(?![\w])"
+)
+# the things Nordhem sells, as customers name them (singular and plural stems)
+PRODUCT = re.compile(
+    r"(?i)(?<![\w])("
+    r"jakke\w*|jakka|jacka\w*|frakk\w*|kåpe\w*|kappa\w*|bukse\w*|byxa\w*|byxor\w*|jeans|"
+    r"genser\w*|trøje\w*|tröja\w*|hettegenser\w*|hoodie\w*|skjorte\w*|skjorta\w*|t-?skjorte\w*|"
+    r"t-?shirt\w*|kjole\w*|klänning\w*|skjørt\w*|nederdel\w*|kjol\w*|sko|skoen|skoene|skor|skorna|"
+    r"støvle\w*|stövl\w*|sneakers|joggesko\w*|sandal\w*|sokk\w*|strømpe\w*|strumpor\w*|"
+    r"lue\w*|hue\w*|mössa\w*|skjerf\w*|halstørklæde\w*|halsduk\w*|votter|vanter|handsker|"
+    r"vantar|dyne\w*|täcke\w*|pute\w*|pude\w*|kudde\w*|sengetøy\w*|sengetøj\w*|"
+    r"sängkläder\w*|håndkle\w*|håndklæde\w*|handduk\w*|lampe\w*|lampa\w*|vase\w*|"
+    r"pledd\w*|plaid\w*|filt\w*|gardin\w*|teppe\w*|tæppe\w*|matta\w*|badetøy\w*|"
+    r"badetøj\w*|badkläder\w*|undertøy\w*|undertøj\w*|underkläder\w*|sekk\w*|veske\w*|"
+    r"taske\w*|väska\w*|ryggsekk\w*|rygsæk\w*|ryggsäck\w*)(?![\w])"
+)
+
 
 @dataclass(frozen=True)
 class Found:
@@ -74,12 +96,22 @@ def find_details(text: Text) -> List[Found]:
         add("phone", match)
     for match in POSTCODE.finditer(text):
         add("postcode", match)
+    for match in SIZE.finditer(text):
+        add("size", match)
+    for match in PRODUCT.finditer(text):
+        add("product", match)
     return sorted(found, key=lambda item: item.start)
 
 
 def find_bare_order_number(text: Text) -> Text | None:
-    """An order number given on its own, as an answer to "which order?"."""
-    taken = [item for item in find_details(text) if item.entity != "order_number"]
+    """An order number given on its own, as an answer to "which order?".
+
+    Asked for an order number, a plain run of digits is one, even where it could also be
+    read as a phone number (Norwegian and Danish numbers have eight digits too).
+    """
+    taken = [item for item in find_details(text)
+             if item.entity != "order_number"
+             and not (item.entity == "phone" and item.value.isdigit())]
     for match in BARE_ORDER.finditer(text):
         if not any(match.start() < t.end and t.start < match.end() for t in taken):
             return match.group(1)

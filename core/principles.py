@@ -41,6 +41,12 @@ DEFAULT_PRINCIPLES_CONFIG: Dict[str, Any] = {
     # hand-offs that first ask for the order number when it is not known
     "ask_order_number_for": [v.COMPLAINT_INTENT],
     "order_number_slot": v.SLOT_ORDER_NUMBER,
+    # a question of a message with several is answered when the NLU is this sure of it
+    "min_question_confidence": 0.6,
+    # a short message this sure of another topic is not a follow-up of the current one
+    "new_topic_confidence": 0.8,
+    # questions answered from one message at most
+    "max_questions": 3,
 }
 
 

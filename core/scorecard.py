@@ -10,9 +10,10 @@ command line over Rasa's tracker store is `python -m bot.scorecard`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Text
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Text, Tuple
 
 from core import vocabulary as v
 from core.ambiguity import ambiguous_under
@@ -21,10 +22,14 @@ from core.principles import principles_config
 
 CLARIFYING_ACTIONS = {v.ACTION_CLARIFY, v.UTTER_ASK_REPHRASE}
 HANDOFF_ACTION = v.ACTION_HANDOFF
-EXPECTATION_RESPONSES = {
-    v.UTTER_HANDOFF_QUEUE, v.UTTER_HANDOFF_CLOSED,
-    v.UTTER_HANDOFF_NO_NUMBERS, v.UTTER_HANDOFF_NO_NUMBERS_CLOSED,
+# what the bot says only with the escalation service's receipt in hand
+RECEIPT_RESPONSES = {
+    v.UTTER_HANDOFF_QUEUE, v.UTTER_HANDOFF_QUEUE_NO_ESTIMATE, v.UTTER_HANDOFF_QUEUE_NOBODY,
+    v.UTTER_HANDOFF_CLOSED,
 }
+# a sentence that tells what happens next: a place in the queue or a time ("nummer 3",
+# "kl. 08:00", "5–10 minutter"); a reference is checked against the one given
+PLACE_OR_TIME = re.compile(r"(?i)\b(?:nummer|number)\s+\d+|\b\d{1,2}[:.]\d{2}\b|\b\d+\s*[–-]\s*\d+\s+minut")
 CHECK_RESPONSE = v.UTTER_ANYTHING_ELSE
 # the principles a conversation is judged on (each True, False or None: did not apply)
 PRINCIPLE_FIELDS = ("welcomed", "clarified_when_ambiguous", "checked_after_answer",
@@ -126,14 +131,30 @@ def score_conversation(
     handed_off = bool(handoff_at)
     owned = expectations = None
     if handed_off:
-        after = events[handoff_at[-1] + 1:]
-        owned = any(e.get("event") == "slot" and e.get("name") == "handoff_reference"
-                    and e.get("value") for e in after)
-        expectations = any((e.get("metadata") or {}).get("utter_action") in EXPECTATION_RESPONSES
-                           for e in after if e.get("event") == "bot")
+        owned, expectations = handoff_verdicts(events[handoff_at[-1] + 1:])
     resolved = (not handed_off) if answer_turns or handed_off else None
     return Scorecard(conversation_id, len(user_indexes), welcomed, clarified, checked,
                      handed_off, owned, expectations, resolved)
+
+
+def handoff_verdicts(after: List[Dict[Text, Any]]) -> Tuple[bool, bool]:
+    """(owned, expectations set) from what happened after the hand-off action ran.
+
+    Owned: the escalation service gave a receipt, which is what the bot tells only with
+    one in hand. Expectations: a message sent to the customer states a place, a time or
+    the reference they were given.
+    """
+    said = [e for e in after if e.get("event") == "bot"]
+    owned = any((e.get("metadata") or {}).get("utter_action") in RECEIPT_RESPONSES for e in said)
+    references = [str(e.get("value")) for e in after
+                  if e.get("event") == "slot" and e.get("name") == v.SLOT_HANDOFF_REFERENCE
+                  and e.get("value")]
+    expectations = any(
+        PLACE_OR_TIME.search(e.get("text") or "")
+        or any(reference in (e.get("text") or "") for reference in references)
+        for e in said
+    )
+    return owned, expectations
 
 
 def aggregate(cards: Iterable[Mapping[Text, Any]]) -> Dict[Text, Any]:

@@ -13,6 +13,9 @@ class HandoffReason(str, Enum):
 
     REQUEST_HUMAN = "request_human"
     COMPLAINT = "complaint"
+    LATE_DELIVERY = "late_delivery"
+    CANCELLATION = "cancellation"
+    ORDER_CHANGE = "order_change"
     OUT_OF_SCOPE = "out_of_scope"
     CLARIFICATION_FAILED = "clarification_failed"
     ABUSE = "abuse"
@@ -66,11 +69,23 @@ REQUEST_HUMAN_INTENT = "request_human"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 BROAD_INTENT = "unclear_problem"
 NONE_OF_THESE_INTENT = "something_else"
+NOT_WHAT_I_MEANT_INTENT = "not_what_i_meant"
+INFORM_ORDER_NUMBER_INTENT = "inform_order_number"
+AFFIRM_INTENT, DENY_INTENT = YES_NO_INTENTS
 # intents that are not a shop topic: what the customer's need is about lies elsewhere
 NON_TOPIC_INTENTS = frozenset({
     *SMALL_TALK_INTENTS, *YES_NO_INTENTS, ABUSE_INTENT, REQUEST_HUMAN_INTENT,
-    OUT_OF_SCOPE_INTENT, BROAD_INTENT, NONE_OF_THESE_INTENT, "nlu_fallback",
+    OUT_OF_SCOPE_INTENT, BROAD_INTENT, NONE_OF_THESE_INTENT, NOT_WHAT_I_MEANT_INTENT,
+    INFORM_ORDER_NUMBER_INTENT, "nlu_fallback",
 })
+# topics whose answer promises that a person looks at the order once its number is given
+ORDER_TOPICS = ("track_order", "cancel_order", "change_order")
+PROMISE_BY_INTENT = {
+    "track_order": HandoffReason.LATE_DELIVERY,
+    "cancel_order": HandoffReason.CANCELLATION,
+    "change_order": HandoffReason.ORDER_CHANGE,
+    COMPLAINT_INTENT: HandoffReason.COMPLAINT,
+}
 REASON_BY_INTENT = {
     REQUEST_HUMAN_INTENT: HandoffReason.REQUEST_HUMAN,
     COMPLAINT_INTENT: HandoffReason.COMPLAINT,
@@ -89,6 +104,9 @@ UTTER_HANDOFF_QUEUE = "utter_handoff_queue"
 UTTER_HANDOFF_CLOSED = "utter_handoff_closed"
 UTTER_HANDOFF_NO_NUMBERS = "utter_handoff_no_numbers"
 UTTER_HANDOFF_NO_NUMBERS_CLOSED = "utter_handoff_no_numbers_closed"
+UTTER_HANDOFF_QUEUE_NO_ESTIMATE = "utter_handoff_queue_no_estimate"
+UTTER_HANDOFF_QUEUE_NOBODY = "utter_handoff_queue_nobody"
+ACTION_LISTEN = "action_listen"
 
 # --- slots ---
 SLOT_LANGUAGE = "language"
@@ -100,7 +118,17 @@ SLOT_RETURNED_FROM_AGENT = "returned_from_agent"
 SLOT_ORDER_NUMBER = "order_number"
 SLOT_EMAIL = "email"
 SLOT_PHONE = "phone"
-DETAIL_SLOTS = (SLOT_ORDER_NUMBER, SLOT_EMAIL, SLOT_PHONE)
+SLOT_POSTCODE = "postcode"
+SLOT_PRODUCT = "product"
+SLOT_SIZE = "size"
+# what the customer told us, kept for the whole conversation (the agent sees them too)
+DETAIL_SLOTS = (SLOT_ORDER_NUMBER, SLOT_EMAIL, SLOT_PHONE, SLOT_POSTCODE, SLOT_PRODUCT, SLOT_SIZE)
+# the topic just answered, which short follow-ups are about
+SLOT_TOPIC = "topic"
+# the promise the bot made and waits on: the hand-off reason once the order number comes
+SLOT_AWAITING = "awaiting_order_for"
+# what the bot does this turn, in order (PrinciplesPolicy plans, then follows it)
+SLOT_PLAN = "turn_plan"
 
 
 def priority_for(reason: str, threatened: bool) -> Priority:

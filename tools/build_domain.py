@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Text
 import yaml
 
 from core.content import DEFAULT_LANGUAGE, LANGUAGES, ContentError, Texts, load_content
+from core.followups import ASPECT_SEPARATOR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,8 +27,17 @@ ACTION_ONLY_TEXTS = {"welcome_prefix", "button_something_else", "button_person"}
 NOT_OPENING = {
     "greet", "goodbye", "thank", "anything_else", "ask_what_else",
     "handoff_context", "handoff_queue", "handoff_closed", "handoff_no_numbers",
-    "handoff_no_numbers_closed", "ask_order_number",
+    "handoff_no_numbers_closed", "ask_order_number", "handoff_queue_no_estimate",
+    "handoff_queue_nobody", "clarify_correction",
 }
+
+
+def opens_conversation(key: Text) -> bool:
+    """Whether the reply can be the bot's first, and so carries the welcome.
+
+    Follow-up answers (`<topic>__<aspect>`) always come after the topic's own answer.
+    """
+    return key not in NOT_OPENING and ASPECT_SEPARATOR not in key
 
 
 def _condition(language: Text, welcomed: bool) -> List[Dict[Text, Any]]:
@@ -48,7 +58,7 @@ def response_variations(
     variations: List[Dict[Text, Any]] = []
     for lang in LANGUAGES:
         opening = by_language[lang]
-        if key not in NOT_OPENING:
+        if opens_conversation(key):
             opening = f"{welcome[lang]} {by_language[lang]}"
         variations.append({"text": opening, "condition": _condition(lang, False)})
         variations.append({"text": by_language[lang], "condition": _condition(lang, True)})

@@ -1,4 +1,4 @@
-"""Extracts order numbers, e-mail addresses, phone numbers and postcodes as entities.
+"""Extracts order numbers, e-mail, phone numbers, postcodes, products and sizes as entities.
 
 Pattern-based on purpose: these details have fixed shapes, and learning them from a
 few hundred examples would be slower and less reliable. Identity and card numbers are
@@ -33,7 +33,7 @@ class DetailExtractor(GraphComponent):
         """Every key with what it does."""
         return {
             # which detail kinds become entities
-            "entities": ["order_number", "email", "phone", "postcode"],
+            "entities": ["order_number", "email", "phone", "postcode", "product", "size"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:

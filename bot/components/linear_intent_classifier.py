@@ -30,8 +30,11 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 from bot.components import storage
+from bot.components.questions import question_spans
 
 MODEL_FILE = "linear_intent_classifier.joblib"
+# the questions of a message that asks several, each read on its own (bot/components/questions.py)
+QUESTIONS_KEY = "questions"
 TEMPERATURES = np.geomspace(0.02, 2.0, 60)
 
 logger = logging.getLogger(__name__)
@@ -203,12 +206,29 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         order = np.argsort(scores)[::-1][: self._config["ranking_length"]]
         return [{"name": str(classes[i]), "confidence": float(scores[i])} for i in order]
 
+    def questions(self, message: Message) -> List[Dict[Text, Any]]:
+        """Each question of a message that asks several, read on its own (else none)."""
+        text = message.get(TEXT) or ""
+        spans = question_spans(text)
+        if len(spans) < 2:
+            return []
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        found = []
+        for start, end in spans:
+            part = tuple((t.text.lower(), t.lemma) for t in tokens if start <= t.start < end)
+            part = part or tuple((w, w) for w in text[start:end].lower().split())
+            ranking = self.rank(part)
+            if ranking:
+                found.append({"text": text[start:end].strip(), **ranking[0]})
+        return found
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             ranking = self.rank(message_tokens(message))
             intent = ranking[0] if ranking else {"name": None, "confidence": 0.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            message.set(QUESTIONS_KEY, self.questions(message), add_to_output=True)
         return messages
 
     def persist(self) -> None:

@@ -11,16 +11,22 @@ would be wrong:
 - ask for the facts a hand-off needs: a complaint without an order number gets one
   question for it before the hand-off;
 - calm, then a boundary: the `abuse_limit`-th rude message in a conversation ends in a
-  hand-off flagged as abuse.
-With its first prediction after a customer message it also keeps the conversation's own
-slots (language, welcomed, order number; bot/components/turn_slots.py).
-It predicts nothing (all zeros) everywhere else, so Rasa's own policies decide.
+  hand-off flagged as abuse;
+- hold the conversation (bot/components/conversation_state.py): keep a promise when the
+  order number comes, never ask for what the customer already wrote, read a short
+  follow-up in the topic's context, answer several questions in one message, and offer
+  other topics when an answer was not what the customer meant.
+Right after a customer message it plans the whole turn (slot `turn_plan`) and then
+follows the plan action by action. With that first prediction it also keeps the
+conversation's own slots (language, welcomed, order number, topic, the promise it waits
+on; bot/components/turn_slots.py). It predicts nothing (all zeros) everywhere else, so
+Rasa's own policies decide.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, FrozenSet, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
@@ -33,13 +39,16 @@ from rasa.shared.core.constants import (
     ACTION_SESSION_START_NAME,
 )
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.components.conversation_state import Plan, TurnInput, TurnRules, plan_turn
+from bot.components.linear_intent_classifier import QUESTIONS_KEY
 from bot.components.turn_slots import turn_slot_events
 from core import vocabulary as v
 from core.ambiguity import ambiguous_under
+from core.languages import DEFAULT_LANGUAGE
 from core.principles import DEFAULT_PRINCIPLES_CONFIG
 
 CLARIFY_ACTION = v.ACTION_CLARIFY
@@ -79,6 +88,7 @@ class PrinciplesPolicy(Policy):
     ) -> None:
         config = {**self.get_default_config(), **config}
         super().__init__(config, model_storage, resource, execution_context, featurizer)
+        self._answerable_topics: Optional[FrozenSet[Text]] = None
 
     # --- reading the tracker ---
 
@@ -138,39 +148,75 @@ class PrinciplesPolicy(Policy):
 
     # --- deciding ---
 
-    def _decide(
-        self, tracker: DialogueStateTracker, after_user: List[Text]
-    ) -> tuple[Optional[Text], Optional[Text]]:
-        """(action, hand-off reason) this policy insists on, or (None, None).
+    def _answerable(self, domain: Domain) -> FrozenSet[Text]:
+        """Topics the bot answers with a response of their own (utter_<intent>)."""
+        if self._answerable_topics is None:
+            responses = set(domain.action_names_or_texts)
+            self._answerable_topics = frozenset(
+                intent for intent in domain.intents
+                if f"utter_{intent}" in responses and intent not in v.NON_TOPIC_INTENTS
+                and intent not in v.SMALL_TALK_INTENTS and intent != v.COMPLAINT_INTENT)
+        return self._answerable_topics
 
-        `after_user` is what the bot already did since the latest customer message.
-        """
+    def _turn_input(
+        self, tracker: DialogueStateTracker, parse_data: Dict[Text, Any], ambiguous: bool
+    ) -> TurnInput:
+        intent = parse_data.get("intent") or {}
+        given = {entity["entity"]: entity["value"] for entity in parse_data.get("entities") or []
+                 if entity.get("entity") in v.DETAIL_SLOTS}
+        return TurnInput(
+            text=parse_data.get("text") or "",
+            intent=intent.get("name"),
+            confidence=float(intent.get("confidence") or 0.0),
+            language=tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE,
+            ambiguous=ambiguous,
+            given=given,
+            known={name: tracker.get_slot(name) for name in v.DETAIL_SLOTS if tracker.get_slot(name)},
+            topic=tracker.get_slot(v.SLOT_TOPIC),
+            awaiting=tracker.get_slot(v.SLOT_AWAITING),
+            questions=parse_data.get(QUESTIONS_KEY) or (),
+        )
+
+    def _plan_after_message(self, tracker: DialogueStateTracker, domain: Domain) -> Plan:
+        """The plan for this turn, decided once, right after the customer's message."""
         parse_data = tracker.latest_message.parse_data if tracker.latest_message else {}
         intent = (parse_data.get("intent") or {}).get("name")
-
-        if after_user == [COMPLAINT_ACKNOWLEDGEMENT]:
-            if not tracker.get_slot(self.config["order_number_slot"]):
-                return ASK_ORDER_ACTION, None
-            return HANDOFF_ACTION, v.HandoffReason.COMPLAINT.value
-        if after_user and after_user[-1] in OWN_ACTIONS:
-            return ACTION_LISTEN_NAME, None  # our question or hand-off: the customer's turn
-        if after_user:
-            return None, None
-
         previous_turns = self._bot_turns(tracker)
         if previous_turns and previous_turns[0][-1:] == [ASK_ORDER_ACTION]:
-            return HANDOFF_ACTION, v.HandoffReason.COMPLAINT.value
+            return Plan([HANDOFF_ACTION], v.HandoffReason.COMPLAINT.value, {v.SLOT_AWAITING: None})
         if intent == self.config["abuse_intent"]:
             if self.abuse_count(tracker) >= self.config["abuse_limit"]:
-                return HANDOFF_ACTION, v.HandoffReason.ABUSE.value
-            return None, None
+                return Plan([HANDOFF_ACTION], v.HandoffReason.ABUSE.value)
+            return Plan()
         previous_bot_action = previous_turns[0][-1] if previous_turns else None
+        ambiguous = self.is_ambiguous(parse_data, previous_bot_action)
+        rules = TurnRules(self._answerable(domain), self.config["min_question_confidence"],
+                          self.config["new_topic_confidence"], self.config["max_questions"])
+        plan = plan_turn(self._turn_input(tracker, parse_data, ambiguous), rules)
+        if plan.actions:
+            return plan
         none_of_these = intent == self.config["none_of_these_intent"]
-        if none_of_these or self.is_ambiguous(parse_data, previous_bot_action):
+        if none_of_these or ambiguous:
             if self.clarifications_in_a_row(tracker) >= self.config["max_clarifications"]:
-                return HANDOFF_ACTION, v.HandoffReason.CLARIFICATION_FAILED.value
-            return (REPHRASE_ACTION if none_of_these else CLARIFY_ACTION), None
-        return None, None
+                return Plan([HANDOFF_ACTION], v.HandoffReason.CLARIFICATION_FAILED.value, plan.slots)
+            return Plan([REPHRASE_ACTION if none_of_these else CLARIFY_ACTION], None, plan.slots)
+        return plan
+
+    def _next_in_turn(
+        self, tracker: DialogueStateTracker, after_user: List[Text]
+    ) -> tuple[Optional[Text], List[Event]]:
+        """The next action of a turn already under way, or None to leave it to the rules."""
+        planned = tracker.get_slot(v.SLOT_PLAN) or []
+        done = len(after_user)
+        if planned and after_user == planned[:done]:
+            return (planned[done] if done < len(planned) else ACTION_LISTEN_NAME), []
+        if after_user == [COMPLAINT_ACKNOWLEDGEMENT]:
+            if not tracker.get_slot(self.config["order_number_slot"]):
+                return ASK_ORDER_ACTION, [SlotSet(v.SLOT_AWAITING, v.HandoffReason.COMPLAINT.value)]
+            return HANDOFF_ACTION, [SlotSet(REASON_SLOT, v.HandoffReason.COMPLAINT.value)]
+        if after_user[-1] in OWN_ACTIONS:
+            return ACTION_LISTEN_NAME, []  # our question or hand-off: the customer's turn
+        return None, []
 
     def train(
         self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
@@ -189,15 +235,28 @@ class PrinciplesPolicy(Policy):
     ) -> PolicyPrediction:
         # the conversation's own slots change with each customer message, whoever wins
         after_user = self._since_last_user_message(tracker)
-        slot_events = turn_slot_events(tracker) if not after_user else []
-        action, reason = self._decide(tracker, after_user)
         probabilities = self._default_predictions(domain)
-        if action is None:
-            return self._prediction(probabilities, events=slot_events)
-        probabilities[domain.index_for_action(action)] = 1.0
-        optional = [SlotSet(REASON_SLOT, reason)] if reason else None
-        logger.debug("PrinciplesPolicy predicts %s (reason %s)", action, reason)
-        return self._prediction(probabilities, events=slot_events, optional_events=optional)
+        if after_user:
+            action, optional = self._next_in_turn(tracker, after_user)
+            if action is None:
+                return self._prediction(probabilities)
+            probabilities[domain.index_for_action(action)] = 1.0
+            return self._prediction(probabilities, optional_events=optional or None)
+        plan = self._plan_after_message(tracker, domain)
+        events: List[Event] = [*turn_slot_events(tracker), *self._slot_changes(tracker, plan)]
+        if not plan.actions:
+            return self._prediction(probabilities, events=events)
+        probabilities[domain.index_for_action(plan.actions[0])] = 1.0
+        optional = [SlotSet(REASON_SLOT, plan.reason)] if plan.reason else None
+        logger.debug("PrinciplesPolicy plans %s (reason %s)", plan.actions, plan.reason)
+        return self._prediction(probabilities, events=events, optional_events=optional)
+
+    @staticmethod
+    def _slot_changes(tracker: DialogueStateTracker, plan: Plan) -> List[Event]:
+        """SlotSet events for the plan's slots and the plan itself, where they change."""
+        wanted = {**plan.slots, v.SLOT_PLAN: plan.actions or None}
+        return [SlotSet(name, value) for name, value in wanted.items()
+                if tracker.get_slot(name) != value]
 
     @classmethod
     def load(

@@ -5,7 +5,8 @@
   unless the message is clearly in another one and long enough to tell (a reply like
   "ordre 10483921" is not a switch to Danish);
 - `welcomed`: false until the bot has said something, so that the first reply greets;
-- `order_number`: also from a bare number that answers "which order?".
+- `order_number`: also from a bare number that answers "which order?" or keeps a
+  promise ("write your order number here").
 
 PrinciplesPolicy returns these as events with its first prediction after a customer
 message; doing it inside Rasa avoids an action-server round trip on every message.
@@ -19,12 +20,14 @@ from rasa.shared.core.events import BotUttered, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.components.language_detector import DETECTION_KEY, LANGUAGES
+from core import vocabulary as v
 from core.patterns import find_bare_order_number
 
-LANGUAGE_SLOT = "language"
-WELCOMED_SLOT = "welcomed"
-ORDER_SLOT = "order_number"
-ORDER_QUESTION = "utter_ask_order_number"
+LANGUAGE_SLOT = v.SLOT_LANGUAGE
+WELCOMED_SLOT = v.SLOT_WELCOMED
+ORDER_SLOT = v.SLOT_ORDER_NUMBER
+ORDER_QUESTION = v.UTTER_ASK_ORDER_NUMBER
+AWAITING_SLOT = v.SLOT_AWAITING
 MIN_SWITCH_WORDS = 3
 
 
@@ -63,7 +66,8 @@ def turn_slot_events(tracker: DialogueStateTracker) -> List[SlotSet]:
     welcomed = any(isinstance(event, BotUttered) for event in tracker.events)
     if welcomed != bool(tracker.get_slot(WELCOMED_SLOT)):
         events.append(SlotSet(WELCOMED_SLOT, welcomed))
-    if not tracker.get_slot(ORDER_SLOT) and last_bot_response(tracker) == ORDER_QUESTION:
+    waiting = last_bot_response(tracker) == ORDER_QUESTION or tracker.get_slot(AWAITING_SLOT)
+    if not tracker.get_slot(ORDER_SLOT) and waiting:
         number = find_bare_order_number((latest.text if latest else "") or "")
         if number:
             events.append(SlotSet(ORDER_SLOT, number))

@@ -19,8 +19,8 @@ TUESDAY_MORNING = dt.datetime(2026, 12, 1, 9, 0, tzinfo=OSLO)
 TUESDAY_NIGHT = dt.datetime(2026, 12, 1, 22, 0, tzinfo=OSLO)
 SATURDAY_AFTERNOON = dt.datetime(2026, 12, 5, 17, 0, tzinfo=OSLO)
 CONSTITUTION_DAY = dt.datetime(2027, 5, 17, 12, 0, tzinfo=OSLO)  # Monday, public holiday
-QUEUE = {"reference": "NH-ABC234", "position": 2, "eta_minutes": 6, "agents_online": 2,
-         "open_now": True, "next_open": None}
+QUEUE = {"reference": "NH-ABC234", "position": 2, "eta_minutes": 6, "eta_max_minutes": 12,
+         "agents_online": 2, "agents_available": 1, "open_now": True, "next_open": None}
 
 
 def run_handoff(action: ActionHandoff, events: List[Dict[str, Any]],
@@ -47,7 +47,7 @@ def test_handoff_posts_a_signed_escalation_and_tells_the_queue_place() -> None:
     assert [line["sender"] for line in sent["transcript"]] == ["customer", "bot"]
     assert [m["response"] for m in messages] == [
         "utter_handoff_complaint", "utter_handoff_context", "utter_handoff_queue"]
-    assert messages[-1]["position"] == 2 and messages[-1]["eta_minutes"] == 6
+    assert messages[-1]["position"] == 2 and messages[-1]["wait"] == "omtrent 6–12 minutter"
     assert {"event": "slot", "name": "handoff_reference", "value": "NH-ABC234",
             "timestamp": None} in events
 
@@ -91,3 +91,64 @@ def test_closed_days_tell_the_next_opening(moment: dt.datetime, next_open: str) 
     assert expected["next_open"] == next_open
     assert expected["reference"] == "NH-ABC234"
 
+
+
+def test_a_kept_promise_names_the_order_it_passes_on() -> None:
+    with escalation_stub(QUEUE) as stub:
+        action = ActionHandoff(EscalationClient(stub.url, SECRET), clock(TUESDAY_MORNING))
+        messages, _ = run_handoff(action, [user_event("40918273", "track_order")],
+                                  {"handoff_reason": "late_delivery", "order_number": "40918273"})
+    assert messages[0]["response"] == "utter_handoff_late_delivery"
+    assert messages[0]["order_number"] == "40918273"
+    assert stub.received[0]["reason"] == "late_delivery"
+    assert stub.received[0]["details"] == {"order_number": "40918273"}
+
+
+def test_the_payloads_scorecard_is_measured_not_set_by_hand() -> None:
+    payload = escalation_payload(tracker([user_event("menneske", "request_human")]), "request_human")
+    # nothing has been sent yet: the hand-off's own principles are not judged before it happened
+    assert payload["scorecard"]["handoff_owned_with_summary"] is None
+    assert payload["scorecard"]["expectations_set"] is None
+
+
+def receipt(**changes: object):
+    return parse_receipt({**QUEUE, **changes})
+
+
+def test_open_with_a_basis_for_an_estimate_gives_place_and_range() -> None:
+    expected = expectation(receipt(), "sv", "c", TUESDAY_MORNING)
+    assert expected == {"response": "utter_handoff_queue", "reference": "NH-ABC234",
+                        "position": 2, "wait": "ungefär 6–12 minuter"}
+
+
+def test_open_without_a_basis_gives_place_and_reference_and_no_time() -> None:
+    expected = expectation(receipt(eta_minutes=None, eta_max_minutes=None, agents_available=None),
+                           "da", "c", TUESDAY_MORNING)
+    assert expected["response"] == "utter_handoff_queue_no_estimate"
+    assert expected["position"] == 2 and "wait" not in expected
+
+
+def test_open_with_nobody_available_says_so_plainly_never_closed() -> None:
+    expected = expectation(receipt(eta_minutes=None, agents_online=0, agents_available=0),
+                           "nb", "c", TUESDAY_MORNING)
+    assert expected["response"] == "utter_handoff_queue_nobody"
+    assert expected["reference"] == "NH-ABC234" and expected["position"] == 2
+
+
+def test_closed_is_said_only_when_the_country_is_closed() -> None:
+    # the service does not say; at 09:00 on a Tuesday Norway is open, at 22:00 it is not
+    unknown = receipt(open_now=None, eta_minutes=None, agents_available=None)
+    assert expectation(unknown, "nb", "c", TUESDAY_MORNING)["response"] != "utter_handoff_closed"
+    assert expectation(unknown, "nb", "c", TUESDAY_NIGHT)["response"] == "utter_handoff_closed"
+
+
+@pytest.mark.parametrize(("low", "high", "language", "words"), [
+    (1, 1, "nb", "omtrent 1 minutt"),
+    (1, 1, "da", "cirka 1 minut"),
+    (1, 1, "sv", "ungefär 1 minut"),
+    (4, 4, "sv", "ungefär 4 minuter"),
+    (5, 10, "da", "cirka 5-10 minutter"),
+])
+def test_waiting_time_words_have_the_right_plural(low: int, high: int, language: str, words: str) -> None:
+    expected = expectation(receipt(eta_minutes=low, eta_max_minutes=high), language, "c", TUESDAY_MORNING)
+    assert expected["wait"] == words

@@ -202,3 +202,41 @@ def test_persisted_policy_loads_with_the_same_decisions(model_storage, resource,
                                    execution_context)
     t = tracker(user("track_order", 0.65, 0.1))
     assert predicted(loaded, t, domain) == predicted(configured, t, domain) == "action_clarify"
+
+
+def planned(p: PrinciplesPolicy, t: DialogueStateTracker, domain: Domain) -> Optional[List[str]]:
+    events = p.predict_action_probabilities(t, domain).events
+    return next((e.value for e in events if isinstance(e, SlotSet) and e.key == "turn_plan"), None)
+
+
+def test_a_promise_made_is_kept_when_the_number_comes(principles, domain) -> None:
+    t = tracker(user("track_order"), bot("utter_track_order", "utter_anything_else"),
+                user("deny", 0.4, 0.3, text="40918273"), slots={"awaiting_order_for": "late_delivery"})
+    assert predicted(principles, t, domain) == "action_handoff"
+    assert reason(principles, t, domain) == "late_delivery"
+
+
+def test_a_turn_with_several_answers_follows_its_plan_to_the_end(principles, domain) -> None:
+    plan = ["utter_shipping_cost", "utter_return_policy", "utter_anything_else"]
+    t = tracker(user("shipping_cost"), [ActionExecuted("utter_shipping_cost")], slots={"turn_plan": plan})
+    assert predicted(principles, t, domain) == "utter_return_policy"
+    t = tracker(user("shipping_cost"), [ActionExecuted(a) for a in plan], slots={"turn_plan": plan})
+    assert predicted(principles, t, domain) == "action_listen"
+
+
+def test_two_questions_in_one_message_are_planned_as_two_answers(principles, domain) -> None:
+    events = user("shipping_cost", 0.55, 0.4, text="hva koster frakt, og hvordan returnerer jeg noe?")
+    events[0].parse_data["questions"] = [
+        {"text": "hva koster frakt", "intent": "shipping_cost", "confidence": 0.9},
+        {"text": "hvordan returnerer jeg noe", "intent": "return_policy", "confidence": 0.85}]
+    t = tracker(events)
+    assert predicted(principles, t, domain) == "utter_shipping_cost"
+    assert planned(principles, t, domain) == [
+        "utter_shipping_cost", "utter_return_policy", "utter_anything_else"]
+
+
+def test_a_rule_answer_clears_a_stale_plan_and_remembers_the_topic(principles, domain) -> None:
+    t = tracker(user("return_policy"), slots={"turn_plan": ["utter_x"]})
+    events = principles.predict_action_probabilities(t, domain).events
+    changed = {e.key: e.value for e in events if isinstance(e, SlotSet)}
+    assert changed["turn_plan"] is None and changed["topic"] == "return_policy"
