@@ -19,7 +19,7 @@ from core.languages import DEFAULT_LANGUAGE, LANGUAGES
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT_DIR = ROOT / "content"
 # the bot's responses (tools/build_domain.py makes them utter_<key>)
-RESPONSE_FILES = ("faq.yml", "dialogue.yml", "handoff.yml")
+RESPONSE_FILES = ("faq.yml", "aspects.yml", "dialogue.yml", "handoff.yml")
 # what the escalation service itself tells the customer
 NOTICE_FILE = "notices.yml"
 # the words of dates and times (day names, "today", "tomorrow")
