@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, cast
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Agent, Conversation, utcnow
+from api.models import Agent, Conversation
 from api.security import hash_token
 from api.services.hub import Hub
 
+# auto_error=False: a missing or non-Bearer header gets our own 401 with a hint
+BEARER = HTTPBearer(auto_error=False, description="an agent's token, or a conversation's "
+                                                  "customer token")
+
 
 def get_hub(request: Request) -> Hub:
-    return request.app.state.hub
+    return cast(Hub, request.app.state.hub)
 
 
 def get_session(hub: Annotated[Hub, Depends(get_hub)]) -> Iterator[Session]:
@@ -26,24 +31,21 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
-    if not authorization or not authorization.startswith("Bearer "):
-        raise HTTPException(401, "missing bearer token (Authorization: Bearer <token>)")
-    return authorization.removeprefix("Bearer ").strip()
+def bearer(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> str:
+    if credentials is None or not credentials.credentials.strip():
+        raise HTTPException(401, "missing bearer token (Authorization: Bearer <token>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return credentials.credentials.strip()
 
 
 def agent_for_token(session: Session, token: str) -> Agent | None:
-    agent = session.scalar(select(Agent).where(Agent.token_hash == hash_token(token)))
-    if agent is not None:
-        agent.last_seen_at = utcnow()
-        session.commit()
-    return agent
+    return session.scalar(select(Agent).where(Agent.token_hash == hash_token(token)))
 
 
 def current_agent(session: SessionDep, token: Annotated[str, Depends(bearer)]) -> Agent:
     agent = agent_for_token(session, token)
     if agent is None:
-        raise HTTPException(401, "unknown agent token")
+        raise HTTPException(401, "unknown agent token", headers={"WWW-Authenticate": "Bearer"})
     return agent
 
 

@@ -7,20 +7,25 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.db import Database
-from api.events import EventBus
+from api.errors import ServiceError
+from api.events import EventBus, Events
+from api.listeners import wire
 from api.migrate import upgrade
 from api.routers import conversations, escalations, hooks, ops, ws
 from api.services.hub import Hub
 from api.services.outbox import deliver_forever
 from api.services.rasa_client import RasaClient
 from api.settings import Settings, get_settings
+from api.state import TransitionError
+from api.texts import widget_script
 
 STATIC = Path(__file__).resolve().parent / "static"
+SHORT_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,15 +34,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade(settings.database_url)
-        hub = Hub(settings, Database(settings.database_url), EventBus(),
+        hub = Hub(settings, Database(settings.database_url), Events(), EventBus(),
                   RasaClient(settings.rasa_url, settings.rasa_timeout_seconds))
+        wire(hub)
         app.state.hub = hub
         delivery = asyncio.create_task(deliver_forever(
-            hub.database.sessions, settings.webhook_secret, settings.webhook_max_attempts))
+            hub.database.sessions, settings.webhook_secret, settings.webhook_max_attempts)) \
+            if settings.outbox_worker else None
         yield
-        delivery.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await delivery
+        if delivery is not None:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
         await hub.rasa.close()
         hub.database.engine.dispose()
 
@@ -50,22 +58,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (conversations.router, escalations.router, hooks.router, ws.router, ops.router):
         app.include_router(router)
 
+    @app.exception_handler(ServiceError)
+    async def refused(request: Request, error: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(TransitionError)
+    async def conflict(request: Request, error: TransitionError) -> JSONResponse:
+        # a move the state machine does not allow is the client's conflict, not our failure
+        return JSONResponse({"detail": error.detail}, status_code=409)
+
     @app.get("/agent", include_in_schema=False)
     def agent_console() -> FileResponse:
         return FileResponse(STATIC / "agent.html")
+
+    @app.get("/agent.js", include_in_schema=False)
+    def agent_script() -> FileResponse:
+        return FileResponse(STATIC / "agent.js", media_type="text/javascript",
+                            headers=SHORT_CACHE)
 
     @app.get("/", include_in_schema=False)
     def demo_shop() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
     @app.get("/widget.js", include_in_schema=False)
-    def widget_script() -> FileResponse:
-        return FileResponse(STATIC / "widget.js", media_type="text/javascript",
-                            headers={"Cache-Control": "public, max-age=300"})
+    def widget() -> Response:
+        """The widget, with its texts from content/widget.yml."""
+        return Response(widget_script(), media_type="text/javascript", headers=SHORT_CACHE)
 
     @app.get("/widget.css", include_in_schema=False)
     def widget_styles() -> FileResponse:
-        return FileResponse(STATIC / "widget.css", media_type="text/css",
-                            headers={"Cache-Control": "public, max-age=300"})
+        return FileResponse(STATIC / "widget.css", media_type="text/css", headers=SHORT_CACHE)
 
     return app

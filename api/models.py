@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum as PyEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from api.db import Base
+from core.vocabulary import ConversationStatus, EscalationStatus, OutboxStatus
 
 
 def utcnow() -> dt.datetime:
@@ -31,13 +33,22 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+def status_type(enum: type[PyEnum], name: str, length: int) -> Enum:
+    """A status column: the enum's values (e.g. "queued") stored as VARCHAR, checked by a
+    CHECK constraint named `name` (migration 0002), read back as the enum."""
+    return Enum(enum, name=name, native_enum=False, create_constraint=True, length=length,
+                values_callable=lambda members: [member.value for member in members],
+                validate_strings=True)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_token_hash: Mapped[str] = mapped_column(String(64))
     language: Mapped[Optional[str]] = mapped_column(String(2))
-    status: Mapped[str] = mapped_column(String(16), default="bot")
+    status: Mapped[ConversationStatus] = mapped_column(
+        status_type(ConversationStatus, "conversation_status", 16), default=ConversationStatus.BOT)
     page: Mapped[Optional[str]] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     messages: Mapped[list["Message"]] = relationship(back_populates="conversation",
@@ -81,7 +92,9 @@ class Escalation(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     scorecard: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[EscalationStatus] = mapped_column(
+        status_type(EscalationStatus, "escalation_status", 16), default=EscalationStatus.QUEUED,
+        index=True)
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
@@ -110,7 +123,8 @@ class OutboxEvent(Base):
     url: Mapped[str] = mapped_column(String(500))
     type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        status_type(OutboxStatus, "outbox_status", 12), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[Optional[str]] = mapped_column(Text)

@@ -7,9 +7,10 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.vocabulary import ConversationStatus, EscalationStatus, Priority
+
 Language = Literal["nb", "da", "sv"]
 Sender = Literal["customer", "bot", "agent", "system"]
-ConversationStatus = Literal["bot", "queued", "with_agent", "closed"]
 
 
 class StartConversation(BaseModel):
@@ -22,7 +23,7 @@ class StartConversation(BaseModel):
 class ConversationStarted(BaseModel):
     conversation_id: str
     customer_token: str = Field(description="Bearer token for this conversation only")
-    status: ConversationStatus = "bot"
+    status: ConversationStatus = ConversationStatus.BOT
 
 
 class Button(BaseModel):
@@ -85,7 +86,7 @@ class EscalationHook(BaseModel):
     conversation_id: str = Field(min_length=1, max_length=40)
     language: Language
     reason: str = Field(min_length=1, max_length=40)
-    priority: Literal["urgent", "high", "normal"] = "normal"
+    priority: Priority = Priority.NORMAL
     summary: str = Field("", max_length=4000)
     topics: list[str] = []
     details: dict[str, Any] = {}
@@ -114,9 +115,9 @@ class EscalationSummary(BaseModel):
     conversation_id: str
     language: str
     reason: str
-    priority: str
+    priority: Priority
     summary: str
-    status: str
+    status: EscalationStatus
     created_at: dt.datetime
     wait_seconds: int
     agent_name: Optional[str] = None
@@ -150,3 +151,24 @@ class HelpdeskReply(BaseModel):
     reference: str
     agent_name: str = Field(min_length=1, max_length=100)
     text: str = Field(min_length=1)
+
+
+class LanguageLabel(BaseModel):
+    badge: str
+    name: str
+
+
+class ConsoleLabels(BaseModel):
+    """What the agent console calls reasons, priorities, statuses, languages and principles
+    (content/console.yml)."""
+
+    reasons: dict[str, str]
+    priorities: dict[str, str] = Field(description="in queue order, most urgent first")
+    statuses: dict[str, str]
+    languages: dict[str, LanguageLabel]
+    principles: dict[str, str]
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "reasons": {"request_human": "Asked for a person"},
+        "priorities": {"urgent": "Urgent", "high": "High", "normal": "Normal"},
+        "statuses": {"queued": "Queued"}, "languages": {"nb": {"badge": "NO", "name": "Norwegian"}},
+        "principles": {"welcomed": "Welcomed the customer"}}})

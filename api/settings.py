@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     webhook_urls: str = Field(default="", description="comma-separated helpdesk webhook URLs")
     webhook_secret: str = ""
     webhook_max_attempts: int = 8
+    outbox_worker: bool = Field(default=True, description="deliver the helpdesk webhooks from "
+                                "this process (off: another process, or a test, delivers them)")
     cors_origins: str = Field(default="http://localhost:8000",
                               description="comma-separated allowed origins")
     average_handling_minutes: float = 6.0

@@ -292,7 +292,7 @@ async def measure(stack: Any, agent_token: str, seconds: float, levels: list[int
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
-    from tests.api.conftest import add_agent, make_settings
+    from tests.support.api import add_agent, make_settings
     from tests.support.stack import running_stack
 
     parser = argparse.ArgumentParser()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from api.deps import CurrentConversation, HubDep, SessionDep
 from api.schemas import (
@@ -13,8 +13,7 @@ from api.schemas import (
     StartConversation,
 )
 from api.services import conversations
-from api.services.conversations import ConversationError
-from api.services.serialize import escalation_conversation_messages, message_out
+from api.services.serialize import conversation_messages, message_out
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -26,21 +25,19 @@ def start_conversation(body: StartConversation, session: SessionDep) -> Conversa
     return ConversationStarted(conversation_id=conversation.id, customer_token=token)
 
 
-@router.post("/{conversation_id}/messages", response_model=MessagesReply)
+@router.post("/{conversation_id}/messages", response_model=MessagesReply,
+             responses={409: {"description": "the conversation is closed"}})
 async def post_message(body: CustomerMessage, conversation: CurrentConversation,
                        session: SessionDep, hub: HubDep) -> MessagesReply:
     """A customer message (text or button payload) and what came back."""
-    try:
-        return await conversations.post(hub, session, conversation, body)
-    except ConversationError as error:
-        raise HTTPException(error.status_code, error.detail) from error
+    return await conversations.post(hub, session, conversation, body)
 
 
 @router.get("/{conversation_id}/messages", response_model=History)
 def history(conversation: CurrentConversation, session: SessionDep, hub: HubDep,
             after: int = 0) -> History:
     """Everything said so far (after message id `after`), to resume after a reload."""
-    messages = [m for m in escalation_conversation_messages(session, conversation.id) if m.id > after]
+    messages = conversation_messages(session, conversation.id, after=after)
     return History(messages=[message_out(m) for m in messages], status=conversation.status,
                    language=conversation.language,
                    escalation=conversations.current_escalation(hub, session, conversation))

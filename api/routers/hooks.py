@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Header, HTTPException, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from pydantic import BaseModel, ValidationError
 
 from api.deps import HubDep, SessionDep
 from api.schemas import EscalationHook, EscalationReceipt, HelpdeskReply, MessageOut
 from api.security import signature_valid
 from api.services import escalations
-from api.services.escalations import EscalationError
 from api.services.serialize import message_out
 
 router = APIRouter(prefix="/hooks", tags=["hooks"])
+Body = TypeVar("Body", bound=BaseModel)
 
 
-async def _verified_json(request: Request, secret: str, signature: str | None) -> dict:
+async def _verified_json(request: Request, secret: str, signature: str | None) -> dict[str, Any]:
     body = await request.body()
     if not secret:
         raise HTTPException(503, "hook secret is not configured on this service")
@@ -33,23 +34,28 @@ async def _verified_json(request: Request, secret: str, signature: str | None) -
     return data
 
 
-def _validated(model, data: dict):
+def _validated(model: type[Body], data: dict[str, Any]) -> Body:
     try:
         return model.model_validate(data)
     except ValidationError as error:
         raise HTTPException(422, json.loads(error.json())) from error
 
 
-@router.post("/escalations", response_model=EscalationReceipt, status_code=201)
-async def create_escalation(request: Request, session: SessionDep, hub: HubDep,
+@router.post("/escalations", response_model=EscalationReceipt, status_code=201, responses={
+    200: {"model": EscalationReceipt,
+          "description": "the conversation already has an open escalation: its receipt"},
+    409: {"description": "a replayed event id, or a conversation that is closed"}})
+async def create_escalation(request: Request, response: Response, session: SessionDep,
+                            hub: HubDep,
                             x_signature: str | None = Header(None)) -> EscalationReceipt:
-    """Create an escalation from the action server (body signed with the shared secret)."""
+    """Create an escalation from the action server (body signed with the shared secret).
+    Idempotent per conversation: while one is open, a new hook gets that one's receipt."""
     data = await _verified_json(request, hub.settings.hook_secret, x_signature)
     hook = _validated(EscalationHook, data)
-    try:
-        return await asyncio.to_thread(escalations.create_from_hook, hub, session, hook)
-    except EscalationError as error:
-        raise HTTPException(error.status_code, error.detail) from error
+    receipt, created = await asyncio.to_thread(escalations.create_from_hook, hub, session, hook)
+    if not created:
+        response.status_code = 200
+    return receipt
 
 
 @router.post("/helpdesk/messages", response_model=MessageOut, status_code=201)
@@ -58,17 +64,7 @@ async def helpdesk_reply(request: Request, session: SessionDep, hub: HubDep,
     """A reply an agent wrote in the company's helpdesk, to the customer's chat."""
     data = await _verified_json(request, hub.settings.helpdesk_secret, x_signature)
     reply = _validated(HelpdeskReply, data)
-    try:
-        escalations.remember_hook(session, "helpdesk", reply.event_id, None,
-                                  hub.settings.hook_max_age_seconds)
-        escalation = escalations.by_reference(session, reply.reference)
-        if escalation.status == "closed":
-            raise EscalationError(409, f"escalation {reply.reference} is resolved")
-        text = reply.text.strip()
-        if len(text) > hub.settings.max_message_length:
-            raise EscalationError(422, "text is too long")
-        message = escalations.post_agent_message(hub, session, escalation, reply.agent_name, text)
-    except EscalationError as error:
-        session.rollback()
-        raise HTTPException(error.status_code, error.detail) from error
+    message = await asyncio.to_thread(escalations.helpdesk_reply, session, reply,
+                                      hub.settings.hook_max_age_seconds,
+                                      hub.settings.max_message_length)
     return message_out(message)

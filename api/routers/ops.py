@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from api import metrics
 from api.deps import HubDep
 from api.models import Conversation, Escalation
+from core.vocabulary import EscalationStatus
 
 router = APIRouter(tags=["ops"])
 
@@ -38,7 +39,7 @@ def prometheus(hub: HubDep) -> Response:
         conversations = session.scalar(select(func.count()).select_from(Conversation)) or 0
         escalated = session.scalar(select(func.count(func.distinct(Escalation.conversation_id))))
         queue = session.scalar(select(func.count()).select_from(Escalation)
-                               .where(Escalation.status == "queued")) or 0
+                               .where(Escalation.status == EscalationStatus.QUEUED)) or 0
     metrics.QUEUE_LENGTH.set(queue)
     metrics.AGENTS_CONNECTED.set(hub.bus.agents_connected)
     metrics.CONTAINMENT.set(1 - (escalated or 0) / conversations if conversations else 1.0)

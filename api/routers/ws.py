@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 
 from api.deps import agent_for_token, conversation_for_token
+from api.events import Typing
 from api.services import escalations
+from api.services.hub import Hub
 
 router = APIRouter(tags=["live"])
 PING_SECONDS = 25
 
 
-async def _pump(websocket: WebSocket, queue: asyncio.Queue) -> None:
+async def _pump(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
     """Send bus events to the socket; ping when quiet so proxies keep it open."""
     while True:
         try:
@@ -24,13 +28,14 @@ async def _pump(websocket: WebSocket, queue: asyncio.Queue) -> None:
         await websocket.send_json(event)
 
 
-async def _serve(websocket: WebSocket, queue: asyncio.Queue, on_message=None) -> None:
+async def _serve(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]],
+                 on_message: Optional[Callable[[Any], Awaitable[None]]] = None) -> None:
     pump = asyncio.create_task(_pump(websocket, queue))
     try:
         while True:
             data = await websocket.receive_json()
             if on_message:
-                on_message(data)
+                await on_message(data)
     except (WebSocketDisconnect, ValueError, RuntimeError):
         pass
     finally:
@@ -41,25 +46,31 @@ async def _serve(websocket: WebSocket, queue: asyncio.Queue, on_message=None) ->
 
 @router.websocket("/ws/conversations/{conversation_id}")
 async def conversation_socket(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
-    hub = websocket.app.state.hub
-    with hub.database.sessions() as session:
-        try:
+    hub: Hub = websocket.app.state.hub
+
+    def check_token() -> None:
+        with hub.database.sessions() as session:
             conversation_for_token(session, conversation_id, token)
-        except HTTPException as error:
-            await websocket.close(code=4403 if error.status_code == 403 else 4404,
-                                  reason=error.detail)
-            return
+
+    try:
+        await asyncio.to_thread(check_token)
+    except HTTPException as error:
+        await websocket.close(code=4403 if error.status_code == 403 else 4404, reason=error.detail)
+        return
     await websocket.accept()
     queue = hub.bus.subscribe_conversation(conversation_id)
 
-    def customer_event(data: dict) -> None:
+    def open_escalation_id() -> Optional[int]:
+        with hub.database.sessions() as session:
+            escalation = escalations.open_for_conversation(session, conversation_id)
+            return escalation.id if escalation is not None else None
+
+    async def customer_event(data: Any) -> None:
         if not (isinstance(data, dict) and data.get("type") == "typing"):
             return
-        with hub.database.sessions() as session:
-            escalation = escalations.latest_for_conversation(session, conversation_id)
-        if escalation is not None and escalation.status != "closed":
-            hub.bus.to_agents({"type": "typing", "escalation_id": escalation.id,
-                               "conversation_id": conversation_id, "sender": "customer"})
+        escalation_id = await asyncio.to_thread(open_escalation_id)
+        if escalation_id is not None:
+            hub.events.emit(Typing(conversation_id, escalation_id, "customer"))
 
     try:
         await _serve(websocket, queue, customer_event)
@@ -69,11 +80,15 @@ async def conversation_socket(websocket: WebSocket, conversation_id: str, token:
 
 @router.websocket("/ws/agents")
 async def agents_socket(websocket: WebSocket, token: str = "") -> None:
-    hub = websocket.app.state.hub
-    with hub.database.sessions() as session:
-        if agent_for_token(session, token) is None:
-            await websocket.close(code=4401, reason="unknown agent token")
-            return
+    hub: Hub = websocket.app.state.hub
+
+    def known_agent() -> bool:
+        with hub.database.sessions() as session:
+            return agent_for_token(session, token) is not None
+
+    if not await asyncio.to_thread(known_agent):
+        await websocket.close(code=4401, reason="unknown agent token")
+        return
     await websocket.accept()
     queue = hub.bus.subscribe_agents()
     try:

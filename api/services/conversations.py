@@ -9,23 +9,22 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 
-from api import metrics
-from api.models import Conversation, Message
+from api import metrics, state
+from api.errors import ServiceError
+from api.events import ConversationStarted, MessageCreated, publish
+from api.models import Conversation, Escalation, Message
 from api.schemas import CustomerMessage, EscalationInfo, MessagesReply
 from api.security import hash_token, new_token
-from api.services import escalations, estimates, outbox
+from api.services import escalations, estimates
 from api.services.hub import Hub
-from core.content import notice
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_info, message_out
-from api.status import Status
+from core.content import notice
+from core.vocabulary import ConversationStatus
 
 
-class ConversationError(Exception):
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
+class ConversationError(ServiceError):
+    """A customer request the conversation cannot take (409, 422)."""
 
 
 def page_without_query(page: Optional[str]) -> Optional[str]:
@@ -38,12 +37,12 @@ def page_without_query(page: Optional[str]) -> Optional[str]:
 
 def start(session: Session, language: Optional[str], page: Optional[str]) -> tuple[Conversation, str]:
     token = new_token()
-    page = page_without_query(page)
     conversation = Conversation(id="c_" + secrets.token_hex(12), customer_token_hash=hash_token(token),
-                                language=language, page=page, status=Status.BOT.value)
+                                language=language, page=page_without_query(page),
+                                status=ConversationStatus.BOT)
     session.add(conversation)
+    publish(session, ConversationStarted(conversation.id, language))
     session.commit()
-    metrics.CONVERSATIONS.inc()
     return conversation, token
 
 
@@ -64,9 +63,9 @@ def customer_text(body: CustomerMessage, max_length: int) -> str:
 
 
 def current_escalation(hub: Hub, session: Session, conversation: Conversation) -> Optional[EscalationInfo]:
-    if conversation.status not in ("queued", "with_agent"):
+    if conversation.status not in state.WITH_PEOPLE:
         return None
-    escalation = escalations.latest_for_conversation(session, conversation.id)
+    escalation = escalations.open_for_conversation(session, conversation.id)
     if escalation is None:
         return None
     handling = estimates.average_handling_minutes(session, hub.settings.average_handling_minutes)
@@ -75,32 +74,35 @@ def current_escalation(hub: Hub, session: Session, conversation: Conversation) -
 
 async def post(hub: Hub, session: Session, conversation: Conversation,
                body: CustomerMessage) -> MessagesReply:
-    if conversation.status == Status.CLOSED.value:
+    if conversation.status == ConversationStatus.CLOSED:
         raise ConversationError(409, "this conversation is closed; start a new one")
     text = customer_text(body, hub.settings.max_message_length)
-    message = Message(conversation_id=conversation.id, sender="customer", text=text)
     # database work runs in a worker thread so that other customers are not held up
-    await asyncio.to_thread(_keep, session, [message])  # kept before anything can fail
-    metrics.MESSAGES.labels("customer").inc()
-    if conversation.status != Status.BOT.value:
-        return await asyncio.to_thread(_to_agent, hub, session, conversation, message)
+    if conversation.status in state.WITH_PEOPLE:
+        return await asyncio.to_thread(_to_agent, hub, session, conversation, text)
+    customer = Message(conversation_id=conversation.id, sender="customer", text=text)
+    await asyncio.to_thread(_keep, session, conversation.id, [customer])  # kept before anything can fail
     return await _to_bot(hub, session, conversation, text)
 
 
-def _keep(session: Session, messages: list[Message]) -> None:
+def _keep(session: Session, conversation_id: str, messages: list[Message],
+          escalation: Optional[Escalation] = None) -> list[Message]:
+    """Store the messages and publish them (with the escalation, if the conversation has one)."""
     session.add_all(messages)
+    session.flush()
+    for message in messages:
+        publish(session, MessageCreated(
+            conversation_id, message_out(message),
+            escalation.id if escalation is not None else None,
+            escalation.reference if escalation is not None else None))
     session.commit()
+    return messages
 
 
-def _to_agent(hub: Hub, session: Session, conversation: Conversation, message: Message) -> MessagesReply:
-    escalation = escalations.latest_for_conversation(session, conversation.id)
-    out = message_out(message).model_dump(mode="json")
-    if escalation is not None:
-        outbox.enqueue(session, hub.settings.webhook_url_list, "message.created",
-                       {"reference": escalation.reference, "message": out})
-        session.commit()
-        hub.bus.to_agents({"type": "message.created", "escalation_id": escalation.id,
-                           "message": out})
+def _to_agent(hub: Hub, session: Session, conversation: Conversation, text: str) -> MessagesReply:
+    escalation = escalations.open_for_conversation(session, conversation.id)
+    _keep(session, conversation.id,
+          [Message(conversation_id=conversation.id, sender="customer", text=text)], escalation)
     return MessagesReply(messages=[], status=conversation.status,
                          escalation=current_escalation(hub, session, conversation))
 
@@ -114,7 +116,7 @@ async def _to_bot(hub: Hub, session: Session, conversation: Conversation, text: 
     except RasaUnavailable:
         note = Message(conversation_id=conversation.id, sender="system",
                        text=notice("bot_unavailable", conversation.language))
-        await asyncio.to_thread(_keep, session, [note])
+        await asyncio.to_thread(_keep, session, conversation.id, [note])
         return MessagesReply(messages=[message_out(note)], status=conversation.status)
     stored = [Message(conversation_id=conversation.id, sender="bot", text=reply["text"],
                       buttons=reply.get("buttons") or None)
@@ -124,15 +126,9 @@ async def _to_bot(hub: Hub, session: Session, conversation: Conversation, text: 
 
 def _bot_replied(hub: Hub, session: Session, conversation: Conversation,
                  stored: list[Message]) -> MessagesReply:
-    _keep(session, stored)
-    metrics.MESSAGES.labels("bot").inc(len(stored))
     session.refresh(conversation)  # the bot's hand-off hook may have queued it meanwhile
-    if conversation.status == "queued":
-        escalation = escalations.latest_for_conversation(session, conversation.id)
-        if escalation:
-            out = [message_out(m).model_dump(mode="json") for m in stored]
-            for item in out:
-                hub.bus.to_agents({"type": "message.created", "escalation_id": escalation.id,
-                                   "message": item})
+    escalation = escalations.open_for_conversation(session, conversation.id) \
+        if conversation.status in state.WITH_PEOPLE else None
+    _keep(session, conversation.id, stored, escalation)  # agents see the bot's last words
     return MessagesReply(messages=[message_out(m) for m in stored], status=conversation.status,
                          escalation=current_escalation(hub, session, conversation))

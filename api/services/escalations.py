@@ -1,37 +1,42 @@
-"""Escalations: created by the bot's hook, queued, claimed by one agent, resolved."""
+"""Escalations: created by the bot's hook, queued, claimed by one agent, resolved.
+
+What each change means for others (webhooks, live pushes, metrics, queue places) is not
+done here: it is published as an event (api/events.py) and the listeners react.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import time
-from typing import Optional
+from typing import Any, Literal, Optional, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from api import metrics
+from api import state
+from api.errors import ServiceError
+from api.events import EscalationClaimed, EscalationCreated, EscalationResolved, MessageCreated, publish
 from api.models import Agent, Conversation, Escalation, HookReceipt, Message, utcnow
-from api.schemas import EscalationHook, EscalationReceipt
-from api.services import estimates, outbox
+from api.schemas import EscalationHook, EscalationReceipt, HelpdeskReply
+from api.services import estimates
 from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_summary, message_out
-from api.status import Status, transition
 from core.content import notice
 from core.scorecard import aggregate
+from core.vocabulary import SLOT_HANDED_OFF, SLOT_RETURNED_FROM_AGENT, ConversationStatus, EscalationStatus
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+# the aggregate scorecard is over the latest hand-offs, so it stays one bounded query
+SCORECARD_SAMPLE = 1000
+Listing = Literal["open", "queued", "with_agent", "closed"]
 
 
-class EscalationError(Exception):
-    """A request the escalation's state does not allow; `status_code` says which 4xx."""
-
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
+class EscalationError(ServiceError):
+    """A request the escalation's state does not allow (404, 409, 422)."""
 
 
 def new_reference() -> str:
@@ -49,35 +54,42 @@ def remember_hook(session: Session, source: str, event_id: str, sent_at: Optiona
     session.add(HookReceipt(source=source, event_id=event_id))
 
 
-def create_from_hook(hub: Hub, session: Session, hook: EscalationHook) -> EscalationReceipt:
+def create_from_hook(hub: Hub, session: Session,
+                     hook: EscalationHook) -> tuple[EscalationReceipt, bool]:
+    """The receipt of a new escalation, and True; or, when the conversation already has an
+    open one (a second hand-off while waiting or with an agent), that one's receipt and False."""
     remember_hook(session, "bot", hook.event_id, hook.sent_at, hub.settings.hook_max_age_seconds)
-    conversation = session.get(Conversation, hook.conversation_id)
+    # locked (on PostgreSQL) so that two hooks of one conversation cannot both create one
+    conversation = session.get(Conversation, hook.conversation_id, with_for_update=True)
     if conversation is None:  # the bot was reached directly, not through the widget
         conversation = Conversation(id=hook.conversation_id, customer_token_hash="",
-                                    language=hook.language, status=Status.BOT.value)
+                                    language=hook.language, status=ConversationStatus.BOT)
         session.add(conversation)
-    conversation.status = transition(conversation.status, Status.QUEUED) \
-        if conversation.status != Status.QUEUED.value else conversation.status
+    existing = open_for_conversation(session, conversation.id)
+    if existing is not None:
+        session.commit()  # keeps the hook's receipt: a replay of its event id is refused
+        return receipt(hub, session, existing), False
+    state.move_conversation(conversation, ConversationStatus.QUEUED)
     conversation.language = hook.language
     escalation = Escalation(
         reference=new_reference(), conversation_id=conversation.id, language=hook.language,
-        reason=hook.reason, priority=hook.priority, summary=hook.summary, topics=hook.topics,
-        details=hook.details, transcript=[line.model_dump() for line in hook.transcript],
-        scorecard=hook.scorecard)
+        reason=hook.reason, priority=hook.priority.value, summary=hook.summary,
+        topics=hook.topics, details=hook.details,
+        transcript=[line.model_dump() for line in hook.transcript], scorecard=hook.scorecard)
     session.add(escalation)
     try:
         session.flush()
     except IntegrityError as error:
         session.rollback()
         raise EscalationError(409, "hook was already received") from error
-    metrics.HANDOFFS.labels(hook.reason).inc()
-    summary = escalation_summary(escalation)
-    outbox.enqueue(session, hub.settings.webhook_url_list, "escalation.created",
-                   {**summary.model_dump(mode="json"), "details": escalation.details,
-                    "transcript": escalation.transcript})
+    publish(session, EscalationCreated(escalation_summary(escalation), escalation.details,
+                                       escalation.transcript))
     session.commit()
-    hub.bus.to_agents({"type": "escalation.created", "escalation": summary.model_dump(mode="json")})
-    publish_queue_positions(hub, session)
+    return receipt(hub, session, escalation), True
+
+
+def receipt(hub: Hub, session: Session, escalation: Escalation) -> EscalationReceipt:
+    """What the bot tells the customer: reference, place and wait, or the next opening."""
     agents_online = hub.bus.agents_connected
     open_now, next_open = estimates.opening(escalation.language)
     place = estimates.position(session, escalation)
@@ -88,22 +100,11 @@ def create_from_hook(hub: Hub, session: Session, hook: EscalationHook) -> Escala
         agents_online=agents_online, open_now=open_now, next_open=next_open)
 
 
-def publish_queue_positions(hub: Hub, session: Session) -> None:
-    """Tell every waiting customer their current place and wait."""
-    handling = estimates.average_handling_minutes(session, hub.settings.average_handling_minutes)
-    for place, escalation in enumerate(estimates.queued(session), start=1):
-        open_now, next_open = estimates.opening(escalation.language)
-        hub.bus.to_conversation(escalation.conversation_id, {
-            "type": "queue", "status": "queued", "escalation": {
-                "reference": escalation.reference, "position": place, "open_now": open_now,
-                "eta_minutes": estimates.eta_minutes(place, hub.bus.agents_connected, handling)
-                if open_now else None, "next_open": next_open}})
-
-
-def scorecard_summary(session: Session) -> dict:
-    """Share of handed-off conversations meeting each principle, where it applied."""
+def scorecard_summary(session: Session) -> dict[str, Any]:
+    """Share of the latest handed-off conversations meeting each principle, where it applied."""
     cards = session.scalars(select(Escalation.scorecard)
-                            .where(Escalation.scorecard.is_not(None))).all()
+                            .where(Escalation.scorecard.is_not(None))
+                            .order_by(Escalation.id.desc()).limit(SCORECARD_SAMPLE)).all()
     return aggregate(card for card in cards if card)
 
 
@@ -121,107 +122,138 @@ def by_reference(session: Session, reference: str) -> Escalation:
     return escalation
 
 
-def latest_for_conversation(session: Session, conversation_id: str) -> Optional[Escalation]:
-    return session.scalar(select(Escalation).where(Escalation.conversation_id == conversation_id)
+def open_for_conversation(session: Session, conversation_id: str) -> Optional[Escalation]:
+    """The conversation's open (queued or with an agent) escalation, the newest if several."""
+    return session.scalar(select(Escalation)
+                          .where(Escalation.conversation_id == conversation_id,
+                                 Escalation.status.in_(state.OPEN_ESCALATION))
                           .order_by(Escalation.id.desc()).limit(1))
 
 
-def listing(session: Session, status: str) -> list[Escalation]:
-    statuses = {"open": ("queued", "with_agent")}.get(status, (status,))
-    rows = session.scalars(select(Escalation).where(Escalation.status.in_(statuses))).all()
-    if status == "closed":
-        return sorted(rows, key=lambda e: e.resolved_at or e.created_at, reverse=True)[:200]
-    return sorted(rows, key=estimates.queue_order)
+def listing(session: Session, status: Listing, limit: int) -> list[Escalation]:
+    """Open, queued or with an agent: in queue order; closed: the latest resolved first."""
+    query = select(Escalation).options(selectinload(Escalation.agent)).limit(limit)
+    if status == EscalationStatus.CLOSED:
+        query = query.where(Escalation.status == EscalationStatus.CLOSED).order_by(
+            func.coalesce(Escalation.resolved_at, Escalation.created_at).desc(),
+            Escalation.id.desc())
+    else:
+        statuses = state.OPEN_ESCALATION if status == "open" else {EscalationStatus(status)}
+        query = query.where(Escalation.status.in_(statuses)).order_by(*estimates.queue_order())
+    return list(session.scalars(query))
 
 
-def claim(hub: Hub, session: Session, escalation_id: int, agent: Agent) -> Escalation:
+def claim(session: Session, escalation_id: int, agent: Agent) -> Escalation:
     """Take it: one agent only, decided by the database, not by a race."""
     escalation = get(session, escalation_id)
-    taken = session.execute(
-        update(Escalation).where(Escalation.id == escalation_id, Escalation.status == "queued")
-        .values(status="with_agent", agent_id=agent.id, claimed_at=utcnow()))
+    claimable = state.sources(state.ESCALATION_TRANSITIONS, EscalationStatus.WITH_AGENT)
+    taken = cast(CursorResult[Any], session.execute(
+        update(Escalation).where(Escalation.id == escalation_id, Escalation.status.in_(claimable))
+        .values(status=EscalationStatus.WITH_AGENT, agent_id=agent.id, claimed_at=utcnow())))
     if taken.rowcount != 1:
         session.rollback()
         session.refresh(escalation)
         who = escalation.agent.name if escalation.agent else "nobody"
-        raise EscalationError(409, f"escalation {escalation.reference} is {escalation.status}"
+        raise EscalationError(409, f"escalation {escalation.reference} is "
+                                   f"{escalation.status.value}"
                                    + (f", claimed by {who}" if escalation.agent else ""))
-    conversation = session.get(Conversation, escalation.conversation_id)
-    conversation.status = transition(conversation.status, Status.WITH_AGENT)
+    session.refresh(escalation)
+    conversation = session.get_one(Conversation, escalation.conversation_id)
+    state.move_conversation(conversation, ConversationStatus.WITH_AGENT)
     note = Message(conversation_id=conversation.id, sender="system",
                    text=notice("agent_joined", conversation.language, agent=agent.name),
                    agent_name=agent.name)
     session.add(note)
     session.flush()
-    session.refresh(escalation)
-    summary = escalation_summary(escalation)
-    metrics.WAIT_SECONDS.observe(summary.wait_seconds)
-    outbox.enqueue(session, hub.settings.webhook_url_list, "escalation.claimed",
-                   summary.model_dump(mode="json"))
+    publish(session, EscalationClaimed(escalation_summary(escalation)))
+    publish(session, MessageCreated(conversation.id, message_out(note), escalation.id,
+                                    escalation.reference))
     session.commit()
-    hub.bus.to_agents({"type": "escalation.claimed", "escalation": summary.model_dump(mode="json")})
-    hub.bus.to_conversation(conversation.id, {"type": "status", "status": "with_agent",
-                                              "agent_name": agent.name})
-    hub.bus.to_conversation(conversation.id, {"type": "message",
-                                              "message": message_out(note).model_dump(mode="json")})
-    publish_queue_positions(hub, session)
     return escalation
 
 
-def agent_message(hub: Hub, session: Session, escalation_id: int, agent: Agent,
-                  text: str) -> Message:
+def agent_message(session: Session, escalation_id: int, agent: Agent, text: str) -> Message:
     escalation = get(session, escalation_id)
-    if escalation.status != "with_agent" or escalation.agent_id != agent.id:
+    if escalation.status != EscalationStatus.WITH_AGENT or escalation.agent_id != agent.id:
         raise EscalationError(409, "claim the escalation before writing to the customer")
-    return post_agent_message(hub, session, escalation, agent.name, text)
+    return post_agent_message(session, escalation, agent.name, text)
 
 
-def post_agent_message(hub: Hub, session: Session, escalation: Escalation, agent_name: str,
+def helpdesk_reply(session: Session, reply: HelpdeskReply, max_age: int,
+                   max_length: int) -> Message:
+    """A reply an agent wrote in the company's helpdesk, to the customer's chat."""
+    remember_hook(session, "helpdesk", reply.event_id, None, max_age)
+    escalation = by_reference(session, reply.reference)
+    if escalation.status not in state.OPEN_ESCALATION:
+        raise EscalationError(409, f"escalation {reply.reference} is resolved")
+    text = reply.text.strip()
+    if len(text) > max_length:
+        raise EscalationError(422, "text is too long")
+    return post_agent_message(session, escalation, reply.agent_name, text)
+
+
+def post_agent_message(session: Session, escalation: Escalation, agent_name: str,
                        text: str) -> Message:
     message = Message(conversation_id=escalation.conversation_id, sender="agent", text=text,
                       agent_name=agent_name)
     session.add(message)
     session.flush()
-    metrics.MESSAGES.labels("agent").inc()
-    out = message_out(message).model_dump(mode="json")
-    outbox.enqueue(session, hub.settings.webhook_url_list, "message.created",
-                   {"reference": escalation.reference, "message": out})
+    publish(session, MessageCreated(escalation.conversation_id, message_out(message),
+                                    escalation.id, escalation.reference))
     session.commit()
-    hub.bus.to_conversation(escalation.conversation_id, {"type": "message", "message": out})
-    hub.bus.to_agents({"type": "message.created", "escalation_id": escalation.id, "message": out})
     return message
 
 
 async def resolve(hub: Hub, session: Session, escalation_id: int, agent: Agent,
                   return_to_bot: bool) -> Escalation:
-    escalation = get(session, escalation_id)
-    if escalation.status == "closed":
-        raise EscalationError(409, f"escalation {escalation.reference} is already resolved")
-    if escalation.status == "with_agent" and escalation.agent_id != agent.id:
-        raise EscalationError(409, "only the agent who claimed it can resolve it")
-    conversation = session.get(Conversation, escalation.conversation_id)
-    escalation.status = "closed"
-    escalation.resolved_at = utcnow()
-    escalation.agent_id = escalation.agent_id or agent.id
-    escalation.claimed_at = escalation.claimed_at or escalation.resolved_at
-    target = Status.BOT if return_to_bot else Status.CLOSED
-    conversation.status = transition(conversation.status, target)
-    text = notice("back_to_bot" if return_to_bot else "closed", conversation.language)
-    note = Message(conversation_id=conversation.id, sender="system", text=text)
-    session.add(note)
-    session.flush()
-    summary = escalation_summary(escalation)
-    outbox.enqueue(session, hub.settings.webhook_url_list, "escalation.resolved",
-                   {**summary.model_dump(mode="json"), "return_to_bot": return_to_bot})
-    session.commit()
+    escalation = await asyncio.to_thread(close, session, escalation_id, agent, return_to_bot)
     if return_to_bot:
         # the bot resumes knowing a person handled it; if Rasa is down, the bot still answers
         with contextlib.suppress(RasaUnavailable):
-            await hub.rasa.set_slots(conversation.id, {"handed_off": False,
-                                                       "returned_from_agent": True})
-    hub.bus.to_agents({"type": "escalation.resolved", "escalation": summary.model_dump(mode="json")})
-    hub.bus.to_conversation(conversation.id, {"type": "status", "status": conversation.status})
-    hub.bus.to_conversation(conversation.id, {"type": "message",
-                                              "message": message_out(note).model_dump(mode="json")})
-    publish_queue_positions(hub, session)
+            await hub.rasa.set_slots(escalation.conversation_id, {
+                SLOT_HANDED_OFF: False, SLOT_RETURNED_FROM_AGENT: True})
     return escalation
+
+
+def close(session: Session, escalation_id: int, agent: Agent, return_to_bot: bool) -> Escalation:
+    """Resolve the escalation and hand the conversation back to the bot or close it."""
+    escalation = get(session, escalation_id)
+    if escalation.status == EscalationStatus.WITH_AGENT and escalation.agent_id != agent.id:
+        raise EscalationError(409, "only the agent who claimed it can resolve it")
+    conversation = session.get_one(Conversation, escalation.conversation_id)
+    state.move_escalation(escalation, EscalationStatus.CLOSED)
+    now = utcnow()
+    escalation.resolved_at = now
+    escalation.agent = escalation.agent or agent
+    escalation.claimed_at = escalation.claimed_at or now
+    end_handoff(session, conversation,
+                ConversationStatus.BOT if return_to_bot else ConversationStatus.CLOSED,
+                first=escalation)
+    note = Message(conversation_id=conversation.id, sender="system",
+                   text=notice("back_to_bot" if return_to_bot else "closed", conversation.language))
+    session.add(note)
+    session.flush()
+    publish(session, MessageCreated(conversation.id, message_out(note), escalation.id,
+                                    escalation.reference))
+    session.commit()
+    return escalation
+
+
+def end_handoff(session: Session, conversation: Conversation, target: ConversationStatus,
+                first: Optional[Escalation] = None) -> None:
+    """The conversation goes back to the bot or closes; then no escalation of it is open any
+    more: each is resolved (`first`, already closed by the caller, is published first)."""
+    state.move_conversation(conversation, target)
+    return_to_bot = target == ConversationStatus.BOT
+    session.flush()
+    others = session.scalars(select(Escalation)
+                             .where(Escalation.conversation_id == conversation.id,
+                                    Escalation.status.in_(state.OPEN_ESCALATION))
+                             .order_by(Escalation.id)).all()
+    for escalation in others:
+        state.move_escalation(escalation, EscalationStatus.CLOSED)
+        escalation.resolved_at = utcnow()
+    session.flush()
+    for escalation in [first, *others] if first is not None else others:
+        publish(session, EscalationResolved(escalation_summary(escalation), conversation.status,
+                                            return_to_bot))

@@ -1,5 +1,5 @@
-"""Queue position and waiting time from the live queue, agents online and the measured
-average handling time; opening hours per country with public holidays."""
+"""Queue order and position in SQL, the wait from the place, the agents online and the
+measured average handling time; opening hours per country with public holidays."""
 
 from __future__ import annotations
 
@@ -7,38 +7,67 @@ import datetime as dt
 import math
 from typing import Optional
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from api.models import Escalation
 from core import opening_hours
 from core.vocabulary import EscalationStatus, Priority
-from api.models import Escalation
 
-def queue_order(escalation: Escalation) -> tuple:
-    """Highest priority first, then oldest first."""
-    return (Priority(escalation.priority).rank, escalation.created_at, escalation.id)
+# an unknown priority (none is accepted today) waits behind every known one
+UNKNOWN_RANK = len(Priority)
+
+
+def rank_of(priority: str) -> int:
+    try:
+        return Priority(priority).rank
+    except ValueError:
+        return UNKNOWN_RANK
+
+
+def priority_rank() -> ColumnElement[int]:
+    """Priority.rank computed by the database, so the queue is sorted in SQL."""
+    return case({p.value: p.rank for p in Priority}, value=Escalation.priority,
+                else_=UNKNOWN_RANK)
+
+
+def queue_order() -> tuple[ColumnElement[int], InstrumentedAttribute[dt.datetime],
+                         InstrumentedAttribute[int]]:
+    """Highest priority first, then oldest first (id breaks ties of the same instant)."""
+    return (priority_rank(), Escalation.created_at, Escalation.id)
 
 
 def queued(session: Session) -> list[Escalation]:
-    rows = session.scalars(select(Escalation).where(Escalation.status == EscalationStatus.QUEUED)).all()
-    return sorted(rows, key=queue_order)
+    """The waiting escalations in queue order."""
+    return list(session.scalars(select(Escalation)
+                                .where(Escalation.status == EscalationStatus.QUEUED)
+                                .order_by(*queue_order())))
 
 
 def position(session: Session, escalation: Escalation) -> Optional[int]:
-    for index, item in enumerate(queued(session), start=1):
-        if item.id == escalation.id:
-            return index
-    return None
+    """1 for the next to be taken; None when it is not waiting. Counted in SQL: the queued
+    escalations that sort before this one."""
+    if escalation.status != EscalationStatus.QUEUED:
+        return None
+    rank, created = rank_of(escalation.priority), escalation.created_at
+    before = or_(priority_rank() < rank,
+                 and_(priority_rank() == rank,
+                      or_(Escalation.created_at < created,
+                          and_(Escalation.created_at == created, Escalation.id < escalation.id))))
+    ahead = session.scalar(select(func.count()).select_from(Escalation)
+                           .where(Escalation.status == EscalationStatus.QUEUED, before)) or 0
+    return ahead + 1
 
 
 def average_handling_minutes(session: Session, default: float, sample: int = 50) -> float:
     """Mean of claimed-to-resolved minutes of the latest resolved escalations."""
-    rows = session.scalars(
-        select(Escalation).where(Escalation.resolved_at.is_not(None),
-                                 Escalation.claimed_at.is_not(None))
+    rows = session.execute(
+        select(Escalation.claimed_at, Escalation.resolved_at)
+        .where(Escalation.resolved_at.is_not(None), Escalation.claimed_at.is_not(None))
         .order_by(Escalation.resolved_at.desc()).limit(sample)
     ).all()
-    durations = [(r.resolved_at - r.claimed_at).total_seconds() / 60 for r in rows]
+    durations = [(resolved - claimed).total_seconds() / 60 for claimed, resolved in rows
+                 if claimed is not None and resolved is not None]
     return sum(durations) / len(durations) if durations else default
 
 

@@ -8,17 +8,45 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from typing import Any
+from typing import Any, Optional
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import state
+from api.events import (
+    EscalationClaimed,
+    EscalationCreated,
+    EscalationResolved,
+    Event,
+    MessageCreated,
+    Writer,
+)
 from api.models import OutboxEvent, utcnow
 from api.security import sign
+from core.vocabulary import OutboxStatus
 
 MAX_BACKOFF_SECONDS = 600
 logger = logging.getLogger(__name__)
+
+
+def webhook(event: Event) -> Optional[tuple[str, dict[str, Any]]]:
+    """The webhook type and payload a helpdesk gets for an event, if any."""
+    if isinstance(event, EscalationCreated):
+        return "escalation.created", {**event.escalation.model_dump(mode="json"),
+                                      "details": event.details, "transcript": event.transcript}
+    if isinstance(event, EscalationClaimed):
+        return "escalation.claimed", event.escalation.model_dump(mode="json")
+    if isinstance(event, EscalationResolved):
+        return "escalation.resolved", {**event.escalation.model_dump(mode="json"),
+                                       "return_to_bot": event.return_to_bot}
+    # what the customer and the agents write; the bot's side is in the escalation's transcript
+    if isinstance(event, MessageCreated) and event.reference is not None \
+            and event.message.sender in ("customer", "agent"):
+        return "message.created", {"reference": event.reference,
+                                   "message": event.message.model_dump(mode="json")}
+    return None
 
 
 def enqueue(session: Session, urls: list[str], event_type: str, payload: dict[str, Any]) -> None:
@@ -27,17 +55,26 @@ def enqueue(session: Session, urls: list[str], event_type: str, payload: dict[st
         session.add(OutboxEvent(url=url, type=event_type, payload=payload))
 
 
+def writer(urls: list[str]) -> Writer:
+    """The events' writer of outbox rows, in the transaction of the change they report."""
+    def write(session: Session, event: Event) -> None:
+        found = webhook(event)
+        if found is not None:
+            enqueue(session, urls, *found)
+    return write
+
+
 def backoff_seconds(attempts: int) -> int:
     return min(MAX_BACKOFF_SECONDS, 2 ** attempts)
 
 
-async def deliver_due(sessions: sessionmaker, http: httpx.AsyncClient, secret: str,
+async def deliver_due(sessions: sessionmaker[Session], http: httpx.AsyncClient, secret: str,
                       max_attempts: int, batch: int = 50) -> int:
     """Try every due event once; returns how many were delivered."""
     delivered = 0
     with sessions() as session:
         due = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.status == "pending",
+            select(OutboxEvent).where(OutboxEvent.status == OutboxStatus.PENDING,
                                       OutboxEvent.next_attempt_at <= utcnow())
             .order_by(OutboxEvent.id).limit(batch)
         ).all()
@@ -49,13 +86,14 @@ async def deliver_due(sessions: sessionmaker, http: httpx.AsyncClient, secret: s
                     "Content-Type": "application/json", "X-Signature": sign(body, secret),
                     "X-Event-Type": item.type, "X-Event-Id": str(item.id)})
                 response.raise_for_status()
-                item.status, item.last_error = "delivered", None
+                state.move_outbox(item, OutboxStatus.DELIVERED)
+                item.last_error = None
                 delivered += 1
             except httpx.HTTPError as error:
                 item.attempts += 1
                 item.last_error = str(error)[:500]
                 if item.attempts >= max_attempts:
-                    item.status = "failed"
+                    state.move_outbox(item, OutboxStatus.FAILED)
                 else:
                     item.next_attempt_at = utcnow() + dt.timedelta(
                         seconds=backoff_seconds(item.attempts))
@@ -63,7 +101,7 @@ async def deliver_due(sessions: sessionmaker, http: httpx.AsyncClient, secret: s
     return delivered
 
 
-async def deliver_forever(sessions: sessionmaker, secret: str, max_attempts: int,
+async def deliver_forever(sessions: sessionmaker[Session], secret: str, max_attempts: int,
                           interval: float = 1.0) -> None:
     """The background job named after what it does."""
     async with httpx.AsyncClient(timeout=5) as http:

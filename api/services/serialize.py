@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Escalation, Message, utcnow
@@ -28,28 +32,34 @@ def escalation_summary(escalation: Escalation) -> EscalationSummary:
 
 
 def escalation_detail(session: Session, escalation: Escalation) -> EscalationDetail:
-    messages = [m for m in escalation_messages(session, escalation)]
     return EscalationDetail(
         **escalation_summary(escalation).model_dump(), topics=escalation.topics or [],
         details=escalation.details or {}, transcript=escalation.transcript or [],
-        messages=[message_out(m) for m in messages], scorecard=escalation.scorecard)
+        messages=[message_out(m) for m in escalation_messages(session, escalation)],
+        scorecard=escalation.scorecard)
 
 
 def escalation_messages(session: Session, escalation: Escalation) -> list[Message]:
     """The conversation's messages since the escalation was created."""
-    return [m for m in escalation_conversation_messages(session, escalation.conversation_id)
-            if m.created_at >= escalation.created_at]
+    return conversation_messages(session, escalation.conversation_id,
+                                 since=escalation.created_at)
 
 
-def escalation_conversation_messages(session: Session, conversation_id: str) -> list[Message]:
-    return list(session.query(Message).filter(Message.conversation_id == conversation_id)
-                .order_by(Message.id))
+def conversation_messages(session: Session, conversation_id: str, after: int = 0,
+                          since: Optional[dt.datetime] = None) -> list[Message]:
+    """A conversation's messages in order: after message id `after`, from time `since`."""
+    query = (select(Message).where(Message.conversation_id == conversation_id,
+                                   Message.id > after)
+             .order_by(Message.id))
+    if since is not None:
+        query = query.where(Message.created_at >= since)
+    return list(session.scalars(query))
 
 
 def escalation_info(session: Session, escalation: Escalation, agents_online: int,
                     handling_minutes: float) -> EscalationInfo:
     open_now, next_open = estimates.opening(escalation.language)
-    place = estimates.position(session, escalation) if escalation.status == "queued" else None
+    place = estimates.position(session, escalation)  # None unless queued
     eta = estimates.eta_minutes(place, agents_online, handling_minutes) if open_now else None
     return EscalationInfo(reference=escalation.reference, position=place, eta_minutes=eta,
                           next_open=next_open, open_now=open_now)

@@ -11,43 +11,9 @@ const ORIGIN = new URL(script ? script.src : location.href, location.href).origi
 const WS_ORIGIN = ORIGIN.replace(/^http/, 'ws');
 const KEY = 'nordhem_chat', OPEN_KEY = 'nordhem_chat_open';
 
-const nb = {
-  launcher: 'Chat med oss', title: 'Nordhem kundeservice', log: 'Samtale',
-  welcome: 'Hei! Hva kan vi hjelpe deg med?', label: 'Melding', placeholder: 'Skriv en melding …',
-  send: 'Send', close: 'Lukk chatten', bot: 'Assistenten', agent: 'Kundeservice',
-  typing: 'skriver …', agentTyping: '{agent} skriver …', sending: 'Sender …', sent: 'Sendt ✓',
-  unread: 'Ny melding', queue: 'Du er nummer {n} i køen, ca. {m}.', queueN: 'Du er nummer {n} i køen.',
-  queueNone: 'Du står i kø. En kundebehandler svarer så snart som mulig.',
-  openAt: 'Vi åpner {next_open}. Referanse {ref}.', ref: 'Referanse {ref}.',
-  joined: '{agent} fra kundeservice er med i samtalen.', agentHere: 'En kundebehandler er med i samtalen.',
-  closed: 'Samtalen er avsluttet.', newConv: 'Start en ny samtale', reconnecting: 'Kobler til på nytt …',
-  errSend: 'Meldingen ble ikke sendt.', retry: 'Prøv igjen',
-  errConnect: 'Vi får ikke kontakt med chatten akkurat nå.', min1: 'minutt', minN: 'minutter'
-};
-const T = {
-  nb,
-  da: Object.assign({}, nb, {
-    launcher: 'Chat med os', welcome: 'Hej! Hvad kan vi hjælpe dig med?', label: 'Besked',
-    placeholder: 'Skriv en besked …', close: 'Luk chatten', unread: 'Ny besked',
-    queueNone: 'Du står i kø. En medarbejder svarer så hurtigt som muligt.',
-    openAt: 'Vi åbner {next_open}. Reference {ref}.', ref: 'Reference {ref}.',
-    agentHere: 'En medarbejder er med i samtalen.', closed: 'Samtalen er afsluttet.',
-    reconnecting: 'Genopretter forbindelsen …', errSend: 'Beskeden blev ikke sendt.', retry: 'Prøv igen',
-    errConnect: 'Vi kan ikke få forbindelse til chatten lige nu.', min1: 'minut'
-  }),
-  sv: Object.assign({}, nb, {
-    launcher: 'Chatta med oss', title: 'Nordhem kundservice', log: 'Konversation',
-    welcome: 'Hej! Vad kan vi hjälpa dig med?', label: 'Meddelande', placeholder: 'Skriv ett meddelande …',
-    send: 'Skicka', close: 'Stäng chatten', agent: 'Kundservice', sending: 'Skickar …', sent: 'Skickat ✓',
-    unread: 'Nytt meddelande', queue: 'Du är nummer {n} i kön, cirka {m}.', queueN: 'Du är nummer {n} i kön.',
-    queueNone: 'Du står i kö. En medarbetare svarar så snart som möjligt.',
-    openAt: 'Vi öppnar {next_open}. Referens {ref}.', ref: 'Referens {ref}.',
-    joined: '{agent} från kundservice har anslutit.', agentHere: 'En medarbetare har anslutit.',
-    closed: 'Konversationen är avslutad.', newConv: 'Starta en ny konversation', reconnecting: 'Återansluter …',
-    errSend: 'Meddelandet skickades inte.', retry: 'Försök igen',
-    errConnect: 'Vi får ingen kontakt med chatten just nu.', min1: 'minut', minN: 'minuter'
-  })
-};
+// nb, da and sv texts by key, from content/widget.yml: the service puts them here when it
+// serves this file (GET /widget.js)
+const T = /*WIDGET_TEXTS*/{};
 
 // data-language, else <html lang>, else the browser's; no/nn mean nb; only nb, da, sv
 const pickLanguage = () => {

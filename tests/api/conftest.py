@@ -1,28 +1,21 @@
-"""API tests run against a real database: a SQLite file and a PostgreSQL database."""
+"""API tests run against a real database: a SQLite file and a PostgreSQL database.
+The helpers (settings, agents, signed hooks) are in tests/support/api.py."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.db import Database
 from api.main import create_app
-from api.models import Agent
-from api.security import hash_token, new_token, sign
 from api.settings import Settings
+from tests.support.api import add_agent, make_settings
 
-HOOK_SECRET = "hook-secret-for-tests"
-HELPDESK_SECRET = "helpdesk-secret-for-tests"
 POSTGRES_ADMIN = os.environ.get("NORDHEM_TEST_POSTGRES",
                                 "host=127.0.0.1 port=5432 dbname=test user=postgres")
 
@@ -41,15 +34,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values = dict(database_url=database_url, hook_secret=HOOK_SECRET,
-                  helpdesk_secret=HELPDESK_SECRET, rasa_url="http://127.0.0.1:9",
-                  actions_url="http://127.0.0.1:9", cors_origins="https://shop.example",
-                  rasa_timeout_seconds=2)
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url)
@@ -61,56 +45,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def add_agent(settings: Settings, name: str) -> str:
-    token = new_token()
-    database = Database(settings.database_url)
-    with database.sessions() as session:
-        session.add(Agent(name=name, token_hash=hash_token(token)))
-        session.commit()
-    database.engine.dispose()
-    return token
-
-
 @pytest.fixture
 def agent_token(client: TestClient, settings: Settings) -> str:
     return add_agent(settings, "Kari")
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def hook_body(conversation_id: str, **overrides: Any) -> dict[str, Any]:
-    body = {"event_id": uuid.uuid4().hex, "sent_at": time.time(),
-            "conversation_id": conversation_id, "language": "nb", "reason": "request_human",
-            "priority": "normal", "summary": "Customer writes nb; hand-off because: request human.",
-            "topics": ["track_order"], "details": {"order_number": "10483921"},
-            "transcript": [{"sender": "customer", "text": "hvor er pakken?"},
-                           {"sender": "bot", "text": "Den er på vei."}],
-            "scorecard": {"welcomed": True, "score": 1.0}}
-    body.update(overrides)
-    return body
-
-
-def post_hook(client: TestClient, body: dict[str, Any], secret: str = HOOK_SECRET,
-              path: str = "/hooks/escalations"):
-    raw = json.dumps(body).encode()
-    return client.post(path, content=raw, headers={"Content-Type": "application/json",
-                                                   "X-Signature": sign(raw, secret)})
-
-
-def start(client: TestClient, language: str = "nb") -> tuple[str, str]:
-    response = client.post("/api/conversations", json={"language": language})
-    assert response.status_code == 201
-    return response.json()["conversation_id"], response.json()["customer_token"]
-
-
-def claimed_escalation(client: TestClient, settings: Settings) -> tuple[str, str, str, int]:
-    """A conversation handed off by the bot and claimed by agent Kari:
-    (agent token, conversation id, customer token, escalation id)."""
-    agent_token = add_agent(settings, "Kari")
-    conversation, customer_token = start(client)
-    post_hook(client, hook_body(conversation))
-    [item] = client.get("/api/escalations", headers=auth(agent_token)).json()
-    client.post(f"/api/escalations/{item['id']}/claim", headers=auth(agent_token))
-    return agent_token, conversation, customer_token, item["id"]

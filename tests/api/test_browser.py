@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from core.content import load_content
-from tests.api.conftest import add_agent, make_settings
+from tests.support.api import add_agent, make_settings
 from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.server

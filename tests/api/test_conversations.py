@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import auth, hook_body, post_hook, start
+from tests.support.api import auth, hook_body, post_hook, start
 
 
 def test_start_returns_an_unguessable_token_scoped_to_the_conversation(client: TestClient) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.api.conftest import add_agent, auth, make_settings
+from tests.support.api import add_agent, auth, make_settings
 from tests.support.servers import Bot
 from tests.support.stack import running_stack
 

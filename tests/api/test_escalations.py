@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
-from tests.api.conftest import add_agent, auth, hook_body, post_hook, start
+from tests.support.api import add_agent, auth, hook_body, post_hook, start
 
 
 def escalate(client: TestClient, **overrides) -> tuple[str, str, int, str]:

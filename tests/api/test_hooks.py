@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import HELPDESK_SECRET, auth, hook_body, post_hook, start
+from tests.support.api import HELPDESK_SECRET, auth, hook_body, post_hook, start
 
 
 def test_signed_hook_creates_an_escalation_with_queue_figures(client: TestClient,
@@ -69,10 +70,8 @@ def test_hook_for_a_conversation_the_widget_never_started_is_kept(
     assert item["conversation_id"] == "rest-channel-user-1"
 
 
-def helpdesk(client: TestClient, body: dict, secret: str = HELPDESK_SECRET):
-    from tests.api.conftest import post_hook as post
-
-    return post(client, body, secret, "/hooks/helpdesk/messages")
+def helpdesk(client: TestClient, body: dict, secret: str = HELPDESK_SECRET) -> httpx.Response:
+    return post_hook(client, body, secret, "/hooks/helpdesk/messages")
 
 
 def test_helpdesk_reply_reaches_the_customer(client: TestClient) -> None:

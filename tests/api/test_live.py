@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from tests.api.conftest import auth, hook_body, post_hook, start
+from tests.support.api import auth, hook_body, post_hook, start
 
 
 def next_of_type(socket, kind: str) -> dict:

@@ -1,4 +1,4 @@
-"""Health, metrics, the state machine, the agent CLI and restarts."""
+"""Health, metrics, the agent CLI and restarts (the state machines: test_state.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from api.status import Status, TransitionError, transition
-from tests.api.conftest import (
+from tests.support.api import (
     auth,
     claimed_escalation,
     hook_body,
@@ -42,19 +40,6 @@ def test_metrics_expose_conversations_handoffs_queue_and_containment(
     assert "nordhem_queue_length 1.0" in text
     assert "nordhem_containment_rate 0.5" in text
     assert "nordhem_conversations_started_total" in text
-
-
-@pytest.mark.parametrize("current, target", [("bot", Status.WITH_AGENT), ("closed", Status.BOT),
-                                             ("with_agent", Status.QUEUED)])
-def test_state_machine_refuses_moves_it_does_not_allow(current: str, target: Status) -> None:
-    with pytest.raises(TransitionError):
-        transition(current, target)
-
-
-def test_state_machine_allows_the_hand_off_path() -> None:
-    assert transition("bot", Status.QUEUED) == "queued"
-    assert transition("queued", Status.WITH_AGENT) == "with_agent"
-    assert transition("with_agent", Status.BOT) == "bot"
 
 
 def test_agent_cli_prints_a_token_that_is_stored_only_hashed(settings: Settings) -> None:

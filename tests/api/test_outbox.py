@@ -9,12 +9,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.db import Database
+from api.main import create_app
 from api.models import OutboxEvent
 from api.security import sign
 from api.services.outbox import backoff_seconds, deliver_due
-from tests.api.conftest import auth, claimed_escalation, make_settings
+from core.vocabulary import OutboxStatus
+from tests.support.api import auth, claimed_escalation, make_settings
 
 WEBHOOK_SECRET = "webhook-secret"
 
@@ -58,22 +61,31 @@ def make_due(database: Database) -> None:
         session.commit()
 
 
+def outbox(database: Database) -> list[OutboxEvent]:
+    with database.sessions() as session:
+        return list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
+
+
 def test_events_wait_in_the_outbox_until_the_helpdesk_is_back(database_url: str) -> None:
     helpdesk = Helpdesk()
+    # no delivery job in the app: the test delivers, so nothing depends on timing
     settings = make_settings(database_url, webhook_urls=helpdesk.url,
-                             webhook_secret=WEBHOOK_SECRET)
-    with TestClient(create_app_without_worker(settings)) as client:
+                             webhook_secret=WEBHOOK_SECRET, outbox_worker=False)
+    with TestClient(create_app(settings)) as client:
         agent, _, _, escalation_id = claimed_escalation(client, settings)
         client.post(f"/api/escalations/{escalation_id}/messages", json={"text": "Hei"},
                     headers=auth(agent))
         client.post(f"/api/escalations/{escalation_id}/resolve", json={"return_to_bot": False},
                     headers=auth(agent))
     database = Database(database_url)
+    written = outbox(database)
+    assert [(e.type, e.status, e.attempts) for e in written] == [
+        ("escalation.created", OutboxStatus.PENDING, 0), ("escalation.claimed", OutboxStatus.PENDING, 0),
+        ("message.created", OutboxStatus.PENDING, 0), ("escalation.resolved", OutboxStatus.PENDING, 0)]
     assert deliver(database) == 0  # helpdesk down: kept, with a later retry time
-    with database.sessions() as session:
-        events = session.query(OutboxEvent).order_by(OutboxEvent.id).all()
-        assert [e.status for e in events] == ["pending"] * 4
-        assert all(e.attempts == 1 and e.last_error for e in events)
+    events = outbox(database)
+    assert [e.status for e in events] == [OutboxStatus.PENDING] * 4
+    assert all(e.attempts == 1 and e.last_error for e in events)
     helpdesk.up = True
     assert deliver(database) == 0  # not due yet: back-off is respected
     make_due(database)
@@ -81,25 +93,10 @@ def test_events_wait_in_the_outbox_until_the_helpdesk_is_back(database_url: str)
     assert [r["type"] for r in helpdesk.received] == [
         "escalation.created", "escalation.claimed", "message.created", "escalation.resolved"]
     assert helpdesk.received[0]["data"]["transcript"][0]["text"] == "hvor er pakken?"
+    assert [e.status for e in outbox(database)] == [OutboxStatus.DELIVERED] * 4
     database.engine.dispose()
 
 
 def test_backoff_grows_and_is_capped() -> None:
     assert [backoff_seconds(n) for n in (1, 2, 3)] == [2, 4, 8]
     assert backoff_seconds(30) == 600
-
-
-def create_app_without_worker(settings):
-    """The app, with the background delivery job idle so the test drives delivery."""
-    from api import main
-
-    original = main.deliver_forever
-
-    async def idle(*args, **kwargs) -> None:
-        await asyncio.Event().wait()
-
-    main.deliver_forever = idle
-    try:
-        return main.create_app(settings)
-    finally:
-        main.deliver_forever = original

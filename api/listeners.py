@@ -1,0 +1,101 @@
+"""What the service does when something happened: one listener per consumer.
+
+Registered in `wire` (called by api/main.py); each gets every event after its commit
+(api/events.py) and reacts to the kinds it cares about.
+"""
+
+from __future__ import annotations
+
+from api import metrics
+from api.events import (
+    QUEUE_CHANGES,
+    ConversationStarted,
+    EscalationClaimed,
+    EscalationCreated,
+    EscalationResolved,
+    Event,
+    EventBus,
+    Listener,
+    MessageCreated,
+    Typing,
+)
+from api.services import estimates, outbox
+from api.services.hub import Hub
+from core.vocabulary import ConversationStatus
+
+
+def live_updates(bus: EventBus) -> Listener:
+    """Pushes to the agents' consoles and to the customer's widget over their WebSockets."""
+    def push(event: Event) -> None:
+        if isinstance(event, EscalationCreated):
+            bus.to_agents({"type": "escalation.created",
+                           "escalation": event.escalation.model_dump(mode="json")})
+        elif isinstance(event, EscalationClaimed):
+            bus.to_agents({"type": "escalation.claimed",
+                           "escalation": event.escalation.model_dump(mode="json")})
+            bus.to_conversation(event.escalation.conversation_id, {
+                "type": "status", "status": ConversationStatus.WITH_AGENT.value,
+                "agent_name": event.escalation.agent_name})
+        elif isinstance(event, EscalationResolved):
+            bus.to_agents({"type": "escalation.resolved",
+                           "escalation": event.escalation.model_dump(mode="json")})
+            bus.to_conversation(event.escalation.conversation_id, {
+                "type": "status", "status": event.conversation_status.value})
+        elif isinstance(event, MessageCreated) and event.escalation_id is not None:
+            message = event.message.model_dump(mode="json")
+            # agents see what the customer, the bot and agents write (notes come with the status)
+            if event.message.sender != "system":
+                bus.to_agents({"type": "message.created", "escalation_id": event.escalation_id,
+                               "message": message})
+            # the customer's widget already has its own messages and the bot's replies
+            if event.message.sender in ("agent", "system"):
+                bus.to_conversation(event.conversation_id, {"type": "message", "message": message})
+        elif isinstance(event, Typing):
+            if event.sender == "agent":
+                bus.to_conversation(event.conversation_id, {
+                    "type": "typing", "sender": "agent", "agent_name": event.agent_name})
+            else:
+                bus.to_agents({"type": "typing", "escalation_id": event.escalation_id,
+                               "conversation_id": event.conversation_id, "sender": "customer"})
+    return push
+
+
+def record_metrics(event: Event) -> None:
+    """The Prometheus counters of what happened (GET /metrics)."""
+    if isinstance(event, ConversationStarted):
+        metrics.CONVERSATIONS.inc()
+    elif isinstance(event, MessageCreated) and event.message.sender != "system":
+        metrics.MESSAGES.labels(event.message.sender).inc()
+    elif isinstance(event, EscalationCreated):
+        metrics.HANDOFFS.labels(event.escalation.reason).inc()
+    elif isinstance(event, EscalationClaimed):
+        metrics.WAIT_SECONDS.observe(event.escalation.wait_seconds)
+
+
+def queue_places(hub: Hub) -> Listener:
+    """Tells every waiting customer their current place and wait when the queue changed."""
+    def push(event: Event) -> None:
+        if not isinstance(event, QUEUE_CHANGES):
+            return
+        with hub.database.sessions() as session:
+            handling = estimates.average_handling_minutes(
+                session, hub.settings.average_handling_minutes)
+            waiting = estimates.queued(session)
+        for place, escalation in enumerate(waiting, start=1):
+            open_now, next_open = estimates.opening(escalation.language)
+            hub.bus.to_conversation(escalation.conversation_id, {
+                "type": "queue", "status": ConversationStatus.QUEUED.value, "escalation": {
+                    "reference": escalation.reference, "position": place, "open_now": open_now,
+                    "eta_minutes": estimates.eta_minutes(place, hub.bus.agents_connected,
+                                                         handling) if open_now else None,
+                    "next_open": next_open}})
+    return push
+
+
+def wire(hub: Hub) -> None:
+    """The service's writers and listeners, in the order they run, on the hub's sessions."""
+    hub.events.attach(hub.database.sessions)
+    hub.events.write_with(outbox.writer(hub.settings.webhook_url_list))
+    hub.events.listen(live_updates(hub.bus))
+    hub.events.listen(record_metrics)
+    hub.events.listen(queue_places(hub))

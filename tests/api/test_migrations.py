@@ -1,0 +1,56 @@
+"""The Alembic migrations on SQLite and PostgreSQL: statuses become checked enums without
+losing or changing a row, and the way back works."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from api.db import Database, make_engine
+from api.migrate import alembic_config
+from api.models import Conversation, Escalation
+from core.vocabulary import ConversationStatus, EscalationStatus
+
+
+def migrate(url: str, revision: str, down: bool = False) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+    engine.dispose()
+
+
+def test_statuses_survive_the_move_to_enums_and_back(database_url: str) -> None:
+    migrate(database_url, "0001")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO conversations (id, customer_token_hash, status, created_at) "
+            "VALUES ('c_old', 'x', 'with_agent', CURRENT_TIMESTAMP)"))
+        connection.execute(sa.text(
+            "INSERT INTO messages (conversation_id, sender, text, created_at) "
+            "VALUES ('c_old', 'customer', 'hei', CURRENT_TIMESTAMP)"))
+        connection.execute(sa.text(
+            "INSERT INTO escalations (reference, conversation_id, language, reason, priority, "
+            "summary, topics, details, transcript, status, created_at) VALUES ('NH-OLD', 'c_old', "
+            "'nb', 'complaint', 'high', '', '[]', '{}', '[]', 'with_agent', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+
+    migrate(database_url, "head")
+    database = Database(database_url)
+    with database.sessions() as session:
+        assert session.get_one(Conversation, "c_old").status is ConversationStatus.WITH_AGENT
+        escalation = session.scalar(sa.select(Escalation))
+        assert escalation is not None and escalation.status is EscalationStatus.WITH_AGENT
+        assert len(session.get_one(Conversation, "c_old").messages) == 1
+    with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE escalations SET status = 'lost'"))
+    database.engine.dispose()
+
+    migrate(database_url, "0001", down=True)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE escalations SET status = 'anything'"))
+    engine.dispose()

@@ -1,0 +1,72 @@
+"""What the widget and the console are served: texts and labels from content/, the console's
+script as its own file, and no copy of the server's rules in the browser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from fastapi.testclient import TestClient
+
+from api.texts import WIDGET_TEXTS_MARK, console_labels, missing_console_labels, widget_texts
+from core.vocabulary import EscalationStatus, HandoffReason, Priority
+from tests.support.api import auth
+
+STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
+
+
+def test_widget_is_served_with_its_texts_from_content(client: TestClient) -> None:
+    response = client.get("/widget.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert WIDGET_TEXTS_MARK not in response.text
+    assert "Chatta med oss" in response.text.encode().decode("unicode_escape")
+    texts = widget_texts()
+    assert set(texts) == {"nb", "da", "sv"}
+    assert texts["da"]["launcher"] == "Chat med os" and texts["nb"]["min1"] == "minutt"
+
+
+def test_every_widget_text_is_used_and_every_text_used_exists() -> None:
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    keys = set(widget_texts()["nb"])
+    used = set(re.findall(r"\bt\('(\w+)'", source))
+    assert used <= keys, used - keys
+    for key in keys:
+        assert f"'{key}'" in source, f"{key} is in content/widget.yml but not used"
+    assert "const nb = {" not in source
+
+
+def test_console_script_is_its_own_file(client: TestClient) -> None:
+    page = client.get("/agent").text
+    assert '<script src="/agent.js"></script>' in page
+    assert re.search(r"<script>\s*\S", page) is None  # no inline script
+    script = client.get("/agent.js")
+    assert script.status_code == 200 and "function connectWs" in script.text
+    # the queue's order is the server's, the names come from /api/labels
+    assert "PRIORITIES" not in script.text and "REASONS" not in script.text
+    assert ".sort(" not in script.text.replace("[...S.msgs.values()].sort(", "")
+
+
+def test_console_labels_name_every_reason_priority_and_status(client: TestClient,
+                                                              agent_token: str) -> None:
+    assert client.get("/api/labels").status_code == 401
+    labels = client.get("/api/labels", headers=auth(agent_token)).json()
+    assert set(labels["reasons"]) >= {reason.value for reason in HandoffReason}
+    assert list(labels["priorities"]) == [priority.value for priority in Priority]
+    assert set(labels["statuses"]) == {status.value for status in EscalationStatus}
+    assert labels["languages"]["sv"] == {"badge": "SE", "name": "Swedish"}
+    assert labels["reasons"]["request_human"] == "Asked for a person"
+
+
+def test_content_has_a_console_label_for_everything_the_service_sends() -> None:
+    assert missing_console_labels() == []
+
+
+def test_a_value_without_a_label_is_shown_by_its_name_and_reported(tmp_path: Path) -> None:
+    source = yaml.safe_load((Path(__file__).resolve().parents[2] / "content" / "console.yml")
+                            .read_text(encoding="utf-8"))
+    del source["reasons"]["abuse"]
+    (tmp_path / "console.yml").write_text(yaml.safe_dump(source), encoding="utf-8")
+    assert missing_console_labels(tmp_path) == ["reasons.abuse"]
+    assert console_labels(tmp_path)["reasons"]["abuse"] == "Abuse"
