@@ -21,6 +21,7 @@ from api.events import (
 )
 from api.services import estimates, outbox
 from api.services.hub import Hub
+from api.services.serialize import escalation_info
 from core.vocabulary import ConversationStatus
 
 
@@ -78,17 +79,12 @@ def queue_places(hub: Hub) -> Listener:
         if not isinstance(event, QUEUE_CHANGES):
             return
         with hub.database.sessions() as session:
-            handling = estimates.average_handling_minutes(
-                session, hub.settings.average_handling_minutes)
-            waiting = estimates.queued(session)
-        for place, escalation in enumerate(waiting, start=1):
-            open_now, next_open = estimates.opening(escalation.language)
-            hub.bus.to_conversation(escalation.conversation_id, {
-                "type": "queue", "status": ConversationStatus.QUEUED.value, "escalation": {
-                    "reference": escalation.reference, "position": place, "open_now": open_now,
-                    "eta_minutes": estimates.eta_minutes(place, hub.bus.agents_connected,
-                                                         handling) if open_now else None,
-                    "next_open": next_open}})
+            places = [(escalation.conversation_id, escalation_info(hub, session, escalation))
+                      for escalation in estimates.queued(session)]
+        for conversation_id, info in places:
+            hub.bus.to_conversation(conversation_id, {
+                "type": "queue", "status": ConversationStatus.QUEUED.value,
+                "escalation": info.model_dump(mode="json")})
     return push
 
 

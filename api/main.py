@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -28,7 +29,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 SHORT_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None,
+               clock: Callable[[], dt.datetime] | None = None) -> FastAPI:
+    """The service; `clock` (tests) replaces the wall clock for waits and opening hours."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -36,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(settings.database_url)
         hub = Hub(settings, Database(settings.database_url), Events(), EventBus(),
                   RasaClient(settings.rasa_url, settings.rasa_timeout_seconds))
+        if clock is not None:
+            hub.clock = clock
         wire(hub)
         app.state.hub = hub
         delivery = asyncio.create_task(deliver_forever(

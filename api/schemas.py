@@ -47,11 +47,17 @@ class MessageOut(BaseModel):
 
 
 class EscalationInfo(BaseModel):
+    """Where a waiting customer stands: place, a credible wait or none, opening hours."""
+
     reference: str
     position: Optional[int] = None
-    eta_minutes: Optional[int] = None
+    eta_minutes: Optional[int] = Field(default=None, description="the wait's lower bound; "
+                                       "none without a basis (too few served lately)")
+    eta_max_minutes: Optional[int] = None
     next_open: Optional[str] = None
     open_now: Optional[bool] = None
+    agents_available: Optional[int] = Field(default=None, description="agents free to take it "
+                                            "now; none when unknown (agents work in a helpdesk)")
 
 
 class MessagesReply(BaseModel):
@@ -100,13 +106,10 @@ class EscalationHook(BaseModel):
         "transcript": [{"sender": "customer", "text": "hvor er pakken min?"}]}})
 
 
-class EscalationReceipt(BaseModel):
-    reference: str
-    position: Optional[int]
-    eta_minutes: Optional[int]
+class EscalationReceipt(EscalationInfo):
+    """What the bot is told about a new (or the open) escalation of its conversation."""
+
     agents_online: int
-    open_now: bool
-    next_open: Optional[str]
 
 
 class EscalationSummary(BaseModel):

@@ -34,7 +34,11 @@ class Settings(BaseSettings):
                                 "this process (off: another process, or a test, delivers them)")
     cors_origins: str = Field(default="http://localhost:8000",
                               description="comma-separated allowed origins")
-    average_handling_minutes: float = 6.0
+    wait_window_minutes: int = Field(default=60, description="how far back the rate at which "
+                                     "the queue is served is measured, for waiting times")
+    wait_min_served: int = Field(default=3, description="escalations taken in that window "
+                                 "before a waiting time is given at all")
+    wait_floor_minutes: int = Field(default=2, description="the shortest wait ever promised")
     max_message_length: int = 2000
 
     @property

@@ -76,6 +76,11 @@ def _welcome_texts() -> List[Text]:
     return [*texts["welcome_prefix"].values(), *texts["greet"].values()]
 
 
+def opens_with_welcome(text: Text) -> bool:
+    """Whether a reply starts with the welcome (or is the greeting), in any language."""
+    return any(text.startswith(welcome) for welcome in _welcome_texts())
+
+
 def _bot_actions_after(events: List[Dict[Text, Any]], start: int) -> List[Text]:
     """Names of the bot's actions and responses after event `start`, up to the next user message."""
     names: List[Text] = []
@@ -108,8 +113,7 @@ def score_conversation(
     config = config or principles_config()
     user_indexes = [i for i, e in enumerate(events) if e.get("event") == "user"]
     bot_texts = [e.get("text") or "" for e in events if e.get("event") == "bot"]
-    welcomed = (any(bot_texts[0].startswith(w) for w in _welcome_texts())
-                if bot_texts else None)
+    welcomed = opens_with_welcome(bot_texts[0]) if bot_texts else None
 
     ambiguous_turns = [i for i in user_indexes
                        if ambiguous_under(config, events[i].get("parse_data") or {},
@@ -149,12 +153,23 @@ def handoff_verdicts(after: List[Dict[Text, Any]]) -> Tuple[bool, bool]:
     references = [str(e.get("value")) for e in after
                   if e.get("event") == "slot" and e.get("name") == v.SLOT_HANDOFF_REFERENCE
                   and e.get("value")]
-    expectations = any(
-        PLACE_OR_TIME.search(e.get("text") or "")
-        or any(reference in (e.get("text") or "") for reference in references)
-        for e in said
-    )
+    expectations = any(tells_what_happens_next(e.get("text") or "", references) for e in said)
     return owned, expectations
+
+
+def tells_what_happens_next(text: Text, references: Iterable[Text]) -> bool:
+    """Whether a message to the customer states a place, a time or their reference."""
+    return bool(PLACE_OR_TIME.search(text)) or any(ref and ref in text for ref in references)
+
+
+def with_handoff_measured(card: Mapping[Text, Any], owned: bool, expectations: bool) -> Dict[Text, Any]:
+    """The card with the hand-off's two principles as they were measured, and its score."""
+    measured = {**card, "handed_off": True, "resolved_without_handoff": False,
+                "handoff_owned_with_summary": owned, "expectations_set": expectations}
+    verdicts = [measured.get(name) for name in PRINCIPLE_FIELDS]
+    applied = [verdict for verdict in verdicts if verdict is not None]
+    measured["score"] = round(sum(applied) / len(applied), 3) if applied else None
+    return measured
 
 
 def aggregate(cards: Iterable[Mapping[Text, Any]]) -> Dict[Text, Any]:

@@ -88,6 +88,8 @@ PROMISE_BY_INTENT = {
 }
 REASON_BY_INTENT = {
     REQUEST_HUMAN_INTENT: HandoffReason.REQUEST_HUMAN,
+    # the bot hands over on a yes only to its own offer of a person
+    AFFIRM_INTENT: HandoffReason.REQUEST_HUMAN,
     COMPLAINT_INTENT: HandoffReason.COMPLAINT,
     OUT_OF_SCOPE_INTENT: HandoffReason.OUT_OF_SCOPE,
     ABUSE_INTENT: HandoffReason.ABUSE,

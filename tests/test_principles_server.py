@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from core.content import load_content
-from core.opening_hours import describe_opening, schedule_for
+from core.opening_hours import describe_opening, describe_wait, schedule_for
 from tests.support.escalation_stub import SECRET, EscalationStub, escalation_stub
 from tests.support.servers import ROOT, Bot, running_bot, texts
 
@@ -91,8 +91,8 @@ def test_person_request_is_owned_and_says_place_in_queue(
     replies = texts(bot.say(who, PERSON[language]))
     assert replies[0].endswith(TEXTS["handoff_request_human"][language])
     assert replies[1] == TEXTS["handoff_context"][language]
-    assert replies[2] == fill("handoff_queue", language, position=2, eta_minutes=4,
-                              reference="NH-4711")
+    assert replies[2] == fill("handoff_queue", language, position=2,
+                              wait=describe_wait(4, 4, language), reference="NH-4711")
     [sent] = [e for e in stub.received if e["conversation_id"] == who]
     assert sent["language"] == language and sent["reason"] == "request_human"
     assert sent["transcript"][0] == {**sent["transcript"][0], "sender": "customer",

@@ -224,8 +224,26 @@ def production_model_table(model_path: Path = ROOT / "models" / "current.tar.gz"
         wrong = sum(v["language"] != language for v in verdicts) / len(verdicts)
         clear = [v for v in verdicts if v["clear"]]
         wrong_clear = sum(v["language"] != language for v in clear) / max(1, len(clear))
-        rows.append((name, len(items), accuracy, wrong, len(clear) / len(verdicts), wrong_clear))
+        split = sum(len(asked_topics(p)) >= 2 for p in parsed) / len(parsed)
+        rows.append((name, len(items), accuracy, wrong, len(clear) / len(verdicts), wrong_clear,
+                     split))
     return rows
+
+
+def asked_topics(parsed: Dict) -> List[Text]:
+    """The distinct topics a message would be answered on as several questions (the policy's
+    default: asked, a topic, at least 0.6 sure). A single question must give at most one."""
+    from core.principles import DEFAULT_PRINCIPLES_CONFIG
+    from core.vocabulary import COMPLAINT_INTENT, NON_TOPIC_INTENTS
+
+    needed = DEFAULT_PRINCIPLES_CONFIG["min_question_confidence"]
+    topics: List[Text] = []
+    for question in parsed.get("questions") or []:
+        intent = question["intent"]
+        if (question.get("asks") and question["confidence"] >= needed and intent not in topics
+                and intent not in NON_TOPIC_INTENTS and intent != COMPLAINT_INTENT):
+            topics.append(intent)
+    return topics
 
 
 def main() -> None:
@@ -243,12 +261,17 @@ def main() -> None:
     for language, (accuracy, f1, count) in own_data_cv().items():
         print(f"| {language} | {count} | {accuracy:.3f} | {f1:.3f} |")
     print("\n## Production model (models/current.tar.gz): held-out messages and language\n")
+    print_production_table()
+
+
+def print_production_table() -> None:
     print("| set | messages | intent accuracy | wrong language (best guess) "
-          "| clear verdicts | wrong language among clear |")
-    print("|---|---|---|---|---|---|")
-    for name, count, accuracy, wrong, clear, wrong_clear in production_model_table():
+          "| clear verdicts | wrong language among clear | split into several questions |")
+    print("|---|---|---|---|---|---|---|")
+    for name, count, accuracy, wrong, clear, wrong_clear, split in production_model_table():
         shown = f"{accuracy:.3f}" if accuracy is not None else "-"
-        print(f"| {name} | {count} | {shown} | {wrong:.3f} | {clear:.3f} | {wrong_clear:.3f} |")
+        print(f"| {name} | {count} | {shown} | {wrong:.3f} | {clear:.3f} | {wrong_clear:.3f} "
+              f"| {split:.3f} |")
 
 
 if __name__ == "__main__":

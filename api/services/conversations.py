@@ -15,11 +15,12 @@ from api.events import ConversationStarted, MessageCreated, publish
 from api.models import Conversation, Escalation, Message
 from api.schemas import CustomerMessage, EscalationInfo, MessagesReply
 from api.security import hash_token, new_token
-from api.services import escalations, estimates
+from api.services import escalations
 from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_info, message_out
 from core.content import notice
+from core.scorecard import opens_with_welcome, tells_what_happens_next, with_handoff_measured
 from core.vocabulary import ConversationStatus
 
 
@@ -68,8 +69,7 @@ def current_escalation(hub: Hub, session: Session, conversation: Conversation) -
     escalation = escalations.open_for_conversation(session, conversation.id)
     if escalation is None:
         return None
-    handling = estimates.average_handling_minutes(session, hub.settings.average_handling_minutes)
-    return escalation_info(session, escalation, hub.bus.agents_connected, handling)
+    return escalation_info(hub, session, escalation)
 
 
 async def post(hub: Hub, session: Session, conversation: Conversation,
@@ -124,11 +124,27 @@ async def _to_bot(hub: Hub, session: Session, conversation: Conversation, text: 
     return await asyncio.to_thread(_bot_replied, hub, session, conversation, stored)
 
 
+def measure_handoff(escalation: Escalation, replies: list[Message]) -> None:
+    """Score the hand-off by what happened, once, when the bot's hand-off reply comes back:
+    owned when the escalation arrived with its summary and transcript, expectations set
+    when the customer was told a place, a time or the reference."""
+    card = escalation.scorecard or {}
+    if card.get("handoff_owned_with_summary") is not None:
+        return
+    owned = bool(escalation.summary and escalation.transcript)
+    told = any(tells_what_happens_next(reply.text, [escalation.reference]) for reply in replies)
+    if card.get("welcomed") is None and replies:  # the hand-off was the bot's first reply
+        card = {**card, "welcomed": opens_with_welcome(replies[0].text)}
+    escalation.scorecard = with_handoff_measured(card, owned, told)
+
+
 def _bot_replied(hub: Hub, session: Session, conversation: Conversation,
                  stored: list[Message]) -> MessagesReply:
     session.refresh(conversation)  # the bot's hand-off hook may have queued it meanwhile
     escalation = escalations.open_for_conversation(session, conversation.id) \
         if conversation.status in state.WITH_PEOPLE else None
+    if escalation is not None:
+        measure_handoff(escalation, stored)
     _keep(session, conversation.id, stored, escalation)  # agents see the bot's last words
     return MessagesReply(messages=[message_out(m) for m in stored], status=conversation.status,
                          escalation=current_escalation(hub, session, conversation))

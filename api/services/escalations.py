@@ -24,7 +24,7 @@ from api.schemas import EscalationHook, EscalationReceipt, HelpdeskReply
 from api.services import estimates
 from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
-from api.services.serialize import escalation_summary, message_out
+from api.services.serialize import escalation_info, escalation_summary, message_out
 from core.content import notice
 from core.scorecard import aggregate
 from core.vocabulary import SLOT_HANDED_OFF, SLOT_RETURNED_FROM_AGENT, ConversationStatus, EscalationStatus
@@ -90,14 +90,8 @@ def create_from_hook(hub: Hub, session: Session,
 
 def receipt(hub: Hub, session: Session, escalation: Escalation) -> EscalationReceipt:
     """What the bot tells the customer: reference, place and wait, or the next opening."""
-    agents_online = hub.bus.agents_connected
-    open_now, next_open = estimates.opening(escalation.language)
-    place = estimates.position(session, escalation)
-    handling = estimates.average_handling_minutes(session, hub.settings.average_handling_minutes)
-    return EscalationReceipt(
-        reference=escalation.reference, position=place,
-        eta_minutes=estimates.eta_minutes(place, agents_online, handling) if open_now else None,
-        agents_online=agents_online, open_now=open_now, next_open=next_open)
+    info = escalation_info(hub, session, escalation)
+    return EscalationReceipt(**info.model_dump(), agents_online=hub.bus.agents_connected)
 
 
 def scorecard_summary(session: Session) -> dict[str, Any]:

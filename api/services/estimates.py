@@ -1,10 +1,12 @@
-"""Queue order and position in SQL, the wait from the place, the agents online and the
-measured average handling time; opening hours per country with public holidays."""
+"""Queue order and position in SQL; the wait from the place and the rate at which the
+queue was actually served lately, with a floor and a range, and none without a basis;
+opening hours per country with public holidays."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -59,23 +61,46 @@ def position(session: Session, escalation: Escalation) -> Optional[int]:
     return ahead + 1
 
 
-def average_handling_minutes(session: Session, default: float, sample: int = 50) -> float:
-    """Mean of claimed-to-resolved minutes of the latest resolved escalations."""
-    rows = session.execute(
-        select(Escalation.claimed_at, Escalation.resolved_at)
-        .where(Escalation.resolved_at.is_not(None), Escalation.claimed_at.is_not(None))
-        .order_by(Escalation.resolved_at.desc()).limit(sample)
-    ).all()
-    durations = [(resolved - claimed).total_seconds() / 60 for claimed, resolved in rows
-                 if claimed is not None and resolved is not None]
-    return sum(durations) / len(durations) if durations else default
+# a few escalations taken within a minute say little about the rate of an hour
+MIN_SPAN_MINUTES = 10.0
 
 
-def eta_minutes(place: Optional[int], agents_online: int, handling_minutes: float) -> Optional[int]:
-    """Minutes until an agent picks this up: the people ahead, shared by the agents online."""
-    if place is None or agents_online < 1:
+@dataclass(frozen=True)
+class Wait:
+    """A credible range of minutes until a person takes the conversation."""
+
+    low: int
+    high: int
+
+
+def served_per_minute(session: Session, now: dt.datetime, window_minutes: int,
+                      min_served: int) -> Optional[float]:
+    """How fast the queue was actually served lately: escalations taken by a person per
+    minute, from the first taken in the window until now (at least `MIN_SPAN_MINUTES`), or
+    None when too few were taken to tell (no basis). How soon they were resolved does not
+    matter: a conversation closed in seconds was still served once."""
+    since = now - dt.timedelta(minutes=window_minutes)
+    served, first = session.execute(
+        select(func.count(), func.min(Escalation.claimed_at))
+        .where(Escalation.claimed_at.is_not(None), Escalation.claimed_at >= since,
+               Escalation.claimed_at <= now)).one()
+    if served < min_served or first is None:
         return None
-    return max(1, math.ceil(place * handling_minutes / agents_online))
+    if first.tzinfo is None:  # SQLite drops the zone of an aggregate
+        first = first.replace(tzinfo=dt.timezone.utc)
+    span = max(MIN_SPAN_MINUTES, (now - first).total_seconds() / 60)
+    return float(served) / span
+
+
+def wait_for(place: Optional[int], rate: Optional[float], floor_minutes: int) -> Optional[Wait]:
+    """The wait of the `place`-th in the queue at the observed rate: a range from 0.7 to 1.5
+    times the expected wait, never below the floor; None without a place or a rate."""
+    if place is None or not rate:
+        return None
+    expected = place / rate
+    low = max(floor_minutes, math.floor(expected * 0.7))
+    high = max(low + 1, math.ceil(expected * 1.5))
+    return Wait(low, high)
 
 
 def opening(language: str, now: Optional[dt.datetime] = None) -> tuple[bool, Optional[str]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from api.db import Database
 from api.events import EventBus, Events
@@ -17,3 +19,5 @@ class Hub:
     events: Events
     bus: EventBus
     rasa: RasaClient
+    # the service's clock: waiting times and opening hours read it, tests inject it
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api.models import Escalation, Message, utcnow
 from api.schemas import EscalationDetail, EscalationInfo, EscalationSummary, MessageOut
 from api.services import estimates
+from api.services.hub import Hub
 
 
 def message_out(message: Message) -> MessageOut:
@@ -56,10 +57,28 @@ def conversation_messages(session: Session, conversation_id: str, after: int = 0
     return list(session.scalars(query))
 
 
-def escalation_info(session: Session, escalation: Escalation, agents_online: int,
-                    handling_minutes: float) -> EscalationInfo:
-    open_now, next_open = estimates.opening(escalation.language)
+def escalation_info(hub: Hub, session: Session, escalation: Escalation) -> EscalationInfo:
+    """Where the escalation's customer stands now, told the same way everywhere: the receipt,
+    the conversation's status and the live queue updates."""
+    now = hub.clock()
+    open_now, next_open = estimates.opening(escalation.language, now)
     place = estimates.position(session, escalation)  # None unless queued
-    eta = estimates.eta_minutes(place, agents_online, handling_minutes) if open_now else None
-    return EscalationInfo(reference=escalation.reference, position=place, eta_minutes=eta,
-                          next_open=next_open, open_now=open_now)
+    wait = None
+    if open_now:
+        settings = hub.settings
+        rate = estimates.served_per_minute(session, now, settings.wait_window_minutes,
+                                           settings.wait_min_served)
+        wait = estimates.wait_for(place, rate, settings.wait_floor_minutes)
+    return EscalationInfo(reference=escalation.reference, position=place,
+                          eta_minutes=wait.low if wait else None,
+                          eta_max_minutes=wait.high if wait else None,
+                          next_open=next_open, open_now=open_now,
+                          agents_available=agents_available(hub))
+
+
+def agents_available(hub: Hub) -> Optional[int]:
+    """Agents free now as far as the service can tell: the consoles connected, or unknown
+    when a helpdesk receives the escalations (its agents are not seen from here)."""
+    if hub.settings.webhook_url_list:
+        return None
+    return hub.bus.agents_connected

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Text
 
 from core import vocabulary as v
-from core.followups import aspect_key, continues, follow_up_aspect
+from core.followups import aspect_key, continues, follow_up_aspect, is_short
 from core.patterns import find_bare_order_number
 
 ANSWER_PREFIX = "utter_"
@@ -44,6 +44,8 @@ class TurnInput:
     awaiting: Optional[Text] = None
     # questions found in the message, each {"text", "intent", "confidence"} (NLU)
     questions: Sequence[Dict[Text, Any]] = ()
+    # the NLU's likeliest intents, each {"name", "confidence"}
+    ranking: Sequence[Dict[Text, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class TurnRules:
     # a message this sure of another topic is not a follow-up of the current one
     new_topic_confidence: float = 0.8
     max_questions: int = 3
+    # a short "and ...?" whose topic is among the NLU's first this many is about that topic
+    context_ranks: int = 3
 
 
 @dataclass
@@ -97,7 +101,9 @@ def questions_in(turn: TurnInput, rules: TurnRules) -> List[Text]:
     topics: List[Text] = []
     for question in turn.questions:
         intent = question.get("intent")
-        if (intent in rules.answerable and intent not in topics
+        # a statement ("I bought a jacket in November.") is the story around a question,
+        # not a question of its own: long messages are answered once
+        if (question.get("asks", True) and intent in rules.answerable and intent not in topics
                 and question.get("confidence", 0.0) >= rules.min_question_confidence):
             topics.append(intent)
     if len(topics) < 2:
@@ -134,8 +140,10 @@ def answer_several(turn: TurnInput, rules: TurnRules) -> Optional[Plan]:
 def follow_up(turn: TurnInput, rules: TurnRules) -> Optional[Plan]:
     """A short follow-up about an aspect of the topic just answered."""
     aspect = follow_up_aspect(turn.text, turn.language, turn.topic)
-    if aspect is None or turn.topic is None:
+    if turn.topic is None:
         return None
+    if aspect is None:
+        return same_topic(turn, rules)
     sure_of_another_topic = (
         turn.intent in rules.answerable and turn.intent != turn.topic
         and turn.confidence >= rules.new_topic_confidence and not turn.ambiguous
@@ -144,6 +152,18 @@ def follow_up(turn: TurnInput, rules: TurnRules) -> Optional[Plan]:
         return None
     return Plan([ANSWER_PREFIX + aspect_key(turn.topic, aspect), v.UTTER_ANYTHING_ELSE],
                 slots={v.SLOT_TOPIC: turn.topic})
+
+
+def same_topic(turn: TurnInput, rules: TurnRules) -> Optional[Plan]:
+    """A short "and ...?" with no aspect answer, which the NLU also finds near the topic:
+    the topic's own answer, read in context rather than guessed at with a question."""
+    topic = turn.topic
+    if topic is None or not is_short(turn.text) or not continues(turn.text, turn.language):
+        return None
+    near = [item.get("name") for item in list(turn.ranking)[: rules.context_ranks]]
+    if topic not in near or turn.intent == topic and not turn.ambiguous:
+        return None  # far from the topic, or the rules answer it anyway
+    return Plan([ANSWER_PREFIX + topic, v.UTTER_ANYTHING_ELSE], slots={v.SLOT_TOPIC: topic})
 
 
 def not_what_was_meant(turn: TurnInput) -> Optional[Plan]:

@@ -30,7 +30,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 from bot.components import storage
-from bot.components.questions import question_spans
+from bot.components.questions import is_question, question_spans
 
 MODEL_FILE = "linear_intent_classifier.joblib"
 # the questions of a message that asks several, each read on its own (bot/components/questions.py)
@@ -219,7 +219,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             part = part or tuple((w, w) for w in text[start:end].lower().split())
             ranking = self.rank(part)
             if ranking:
-                found.append({"text": text[start:end].strip(), **ranking[0]})
+                found.append({"text": text[start:end].strip(), "intent": ranking[0]["name"],
+                              "confidence": ranking[0]["confidence"],
+                              "asks": is_question(text, (start, end))})
         return found
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -175,6 +175,7 @@ class PrinciplesPolicy(Policy):
             topic=tracker.get_slot(v.SLOT_TOPIC),
             awaiting=tracker.get_slot(v.SLOT_AWAITING),
             questions=parse_data.get(QUESTIONS_KEY) or (),
+            ranking=parse_data.get("intent_ranking") or (),
         )
 
     def _plan_after_message(self, tracker: DialogueStateTracker, domain: Domain) -> Plan:

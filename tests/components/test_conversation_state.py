@@ -88,3 +88,10 @@ def test_not_what_i_meant_clarifies_and_forgets_the_topic() -> None:
     plan = plan_turn(turn("nei, det var ikke det jeg mente", "not_what_i_meant", topic="return_policy"),
                      RULES)
     assert plan.actions == ["action_clarify"] and plan.slots["topic"] is None
+
+
+def test_the_story_around_a_question_is_not_a_second_question() -> None:
+    questions = [{"text": "jeg vil slette kontoen min", "intent": "delete_data", "confidence": 0.99,
+                  "asks": False},
+                 {"text": "og hva koster frakt", "intent": "shipping_cost", "confidence": 0.9, "asks": True}]
+    assert plan_turn(turn("...", "delete_data", 0.99, questions=questions), RULES).actions == []

@@ -74,3 +74,15 @@ def test_untrained_classifier_predicts_no_intent(model_storage, resource) -> Non
     classifier = LinearIntentClassifier({}, model_storage, resource)
     message = predict(classifier, "hei")
     assert message.get("intent") == {"name": None, "confidence": 0.0}
+
+
+
+def test_a_message_with_two_questions_lists_each_with_its_own_intent(model_storage, resource) -> None:
+    classifier = LinearIntentClassifier({}, model_storage, resource)
+    classifier.train(training_data())
+    message = predict(classifier, "hvor er pakken min, og hvordan returnerer jeg en vare?")
+    questions = message.get("questions")
+    assert all(q["asks"] for q in questions)
+    assert [(q["text"], q["intent"]) for q in questions] == [
+        ("hvor er pakken min", "track_order"), ("hvordan returnerer jeg en vare", "return_policy")]
+    assert predict(classifier, "kan jeg betale med vipps?").get("questions") == []
