@@ -13,6 +13,8 @@ PYTHON3     ?= python3
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# no usage reports or crash reports to Rasa: this machine talks to nobody else
+export RASA_TELEMETRY_ENABLED := false
 RASA_PORT    ?= 5005
 ACTIONS_PORT ?= 5055
 API_PORT     ?= 8000

@@ -46,6 +46,15 @@ WORD = re.compile(r"[^\W\d_]+")
 logger = logging.getLogger(__name__)
 
 
+DIGITS = re.compile(r"\d+")
+
+
+def without_digits(text: Text) -> Text:
+    """Lower-case text without its numbers: an order number says nothing of the language,
+    but its digits would be learnt from whichever language's examples happen to hold it."""
+    return DIGITS.sub(" ", text.lower())
+
+
 @lru_cache(maxsize=None)
 def _stop_words(language: Text) -> frozenset:
     import spacy
@@ -127,7 +136,7 @@ class LanguageDetector(GraphComponent):
             TfidfVectorizer(
                 analyzer="char_wb",
                 ngram_range=tuple(self._config["ngram_range"]),
-                lowercase=True,
+                preprocessor=without_digits,
                 sublinear_tf=True,
             ),
             # uniform prior: having more Norwegian examples says nothing about a message
