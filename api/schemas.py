@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.vocabulary import ConversationStatus, EscalationStatus, Priority
 
+# the languages of core/languages.py, spelled out for the OpenAPI schema (a test keeps them equal)
 Language = Literal["nb", "da", "sv"]
 Sender = Literal["customer", "bot", "agent", "system"]
 

@@ -26,7 +26,7 @@ DEFAULT_PRINCIPLES_CONFIG: Dict[str, Any] = {
     # intents that are a request too broad to answer ("I have a problem")
     "broad_intents": [v.BROAD_INTENT],
     # intents never worth a clarifying question (small talk, rudeness, a person)
-    "never_clarify": ["greet", "goodbye", "thank", v.ABUSE_INTENT, v.REQUEST_HUMAN_INTENT,
+    "never_clarify": [*v.PLAIN_SMALL_TALK, v.ABUSE_INTENT, v.REQUEST_HUMAN_INTENT,
                       v.NONE_OF_THESE_INTENT],
     # yes/no answers: taken as they are only right after a yes/no question
     "yes_no_intents": list(v.YES_NO_INTENTS),

@@ -61,7 +61,11 @@ class OutboxStatus(str, Enum):
 
 
 # --- intents ---
-SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge"})
+GREET_INTENT, GOODBYE_INTENT, THANK_INTENT, BOT_CHALLENGE_INTENT = (
+    "greet", "goodbye", "thank", "bot_challenge")
+SMALL_TALK_INTENTS = frozenset({GREET_INTENT, GOODBYE_INTENT, THANK_INTENT, BOT_CHALLENGE_INTENT})
+# small talk that is answered as it is, never with a clarifying question
+PLAIN_SMALL_TALK = (GREET_INTENT, GOODBYE_INTENT, THANK_INTENT)
 YES_NO_INTENTS = ("affirm", "deny")
 ABUSE_INTENT = "insult"
 COMPLAINT_INTENT = "complain"

@@ -59,10 +59,11 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import yaml
 
+from core.languages import LANGUAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "benchmarks" / "dialogue"
 RESULTS = ROOT / "results"
-LANGUAGES = ("nb", "da", "sv")
 SNIPPET_LENGTH = 60
 # shorter snippets (a text cut at its first placeholder) say nothing about the language
 MIN_LANGUAGE_SNIPPET = 12

@@ -17,6 +17,7 @@ import yaml
 
 from core.content import DEFAULT_LANGUAGE, LANGUAGES, ContentError, Texts, load_content
 from core.followups import ASPECT_SEPARATOR
+from core.vocabulary import PLAIN_SMALL_TALK
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ACTION_ONLY_TEXTS = {"welcome_prefix", "button_something_else", "button_person"}
 # Replies that never open a conversation, so they never carry the welcome.
 NOT_OPENING = {
-    "greet", "goodbye", "thank", "anything_else", "ask_what_else",
+    *PLAIN_SMALL_TALK, "anything_else", "ask_what_else",
     "handoff_context", "handoff_queue", "handoff_closed", "handoff_no_numbers",
     "handoff_no_numbers_closed", "ask_order_number", "handoff_queue_no_estimate",
     "handoff_queue_nobody", "clarify_correction",

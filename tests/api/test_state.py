@@ -183,3 +183,12 @@ def test_another_agent_cannot_take_or_resolve_a_claimed_escalation(
     resolve = client.post(f"/api/escalations/{escalation_id}/resolve",
                           json={"return_to_bot": False}, headers=auth(other))
     assert resolve.status_code == 409
+
+
+def test_the_contracts_languages_are_the_cores() -> None:
+    from typing import get_args
+
+    from api.schemas import Language
+    from core.languages import LANGUAGES
+
+    assert get_args(Language) == LANGUAGES
