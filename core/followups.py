@@ -81,9 +81,14 @@ def is_short(text: str) -> bool:
 
 
 def continues(text: str, language: str) -> bool:
-    """Whether the message leans on what was said before ("og ...", "hva med ...", "det")."""
-    words = CONTINUATION.get(language, CONTINUATION["nb"])
-    return re.search(rf"(?<![\w])(?:{words})(?![\w])", text, re.IGNORECASE) is not None
+    """Whether the message leans on what was said before ("og ...", "hva med ...", "det").
+
+    The conversation's language comes first, but a Swede's "och" after a Norwegian answer
+    leans on it just the same, so every language's words count.
+    """
+    ordered = [language, *(lang for lang in CONTINUATION if lang != language)]
+    return any(re.search(rf"(?<![\w])(?:{CONTINUATION[lang]})(?![\w])", text, re.IGNORECASE)
+               for lang in ordered if lang in CONTINUATION)
 
 
 def follow_up_aspect(text: str, language: str, topic: Optional[str]) -> Optional[str]:

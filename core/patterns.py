@@ -24,6 +24,9 @@ PHONE = re.compile(
     r"|(?<!\d)0?7\d[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"
     r"|(?<!\d)[2-9]\d[ ]?\d{2}[ ]?\d{2}[ ]?\d{2}(?!\d)"
 )
+# words that make a bare run of digits a phone number ("ring meg på 91234567")
+PHONE_CONTEXT = re.compile(r"(?i)\b(?:ring\w*|tlf|telefon\w*|mobil\w*|mob|sms|phone|call|nå meg|"
+                           r"naa meg|på nummer|paa nummer|kontakt\w* meg|kontakt\w* mig)\b")
 ORDER_PREFIXED = re.compile(r"(?i)\bNH[- ]?\d{5,9}\b")
 ORDER_CONTEXT = re.compile(
     r"(?i)(?:ordre|order|ordrer|bestilling|beställning|best|nr|nummer|number|#)\D{0,15}?"
@@ -93,6 +96,8 @@ def find_details(text: Text) -> List[Found]:
     for match in ORDER_CONTEXT.finditer(text):
         add("order_number", match, 1)
     for match in PHONE.finditer(text):
+        if match.group().isdigit() and not PHONE_CONTEXT.search(text):
+            continue  # eight bare digits are as likely an order number: a phone says so
         add("phone", match)
     for match in POSTCODE.finditer(text):
         add("postcode", match)

@@ -48,6 +48,7 @@ from bot.components.linear_intent_classifier import QUESTIONS_KEY
 from bot.components.turn_slots import turn_slot_events
 from core import vocabulary as v
 from core.ambiguity import ambiguous_under
+from core.followups import ASPECT_SEPARATOR
 from core.languages import DEFAULT_LANGUAGE
 from core.principles import DEFAULT_PRINCIPLES_CONFIG
 
@@ -215,6 +216,8 @@ class PrinciplesPolicy(Policy):
             if not tracker.get_slot(self.config["order_number_slot"]):
                 return ASK_ORDER_ACTION, [SlotSet(v.SLOT_AWAITING, v.HandoffReason.COMPLAINT.value)]
             return HANDOFF_ACTION, [SlotSet(REASON_SLOT, v.HandoffReason.COMPLAINT.value)]
+        if ASPECT_SEPARATOR in after_user[-1]:
+            return v.UTTER_ANYTHING_ELSE, []  # a follow-up answer, like every answer, is checked
         if after_user[-1] in OWN_ACTIONS:
             return ACTION_LISTEN_NAME, []  # our question or hand-off: the customer's turn
         return None, []

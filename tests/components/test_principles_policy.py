@@ -240,3 +240,8 @@ def test_a_rule_answer_clears_a_stale_plan_and_remembers_the_topic(principles, d
     events = principles.predict_action_probabilities(t, domain).events
     changed = {e.key: e.value for e in events if isinstance(e, SlotSet)}
     assert changed["turn_plan"] is None and changed["topic"] == "return_policy"
+
+
+def test_a_follow_up_answer_is_checked_even_without_its_plan(principles, domain) -> None:
+    t = tracker(user("shipping_cost"), [ActionExecuted("utter_return_policy__cost")])
+    assert predicted(principles, t, domain) == "utter_anything_else"

@@ -59,3 +59,9 @@ def test_bare_order_number_as_an_answer_but_not_an_identity_number() -> None:
     assert find_bare_order_number("det er NH-123456 tror jeg") == "NH-123456"
     assert find_bare_order_number("fnr 01019012345") is None
     assert find_bare_order_number("vet ikke") is None
+
+
+def test_eight_bare_digits_are_a_phone_number_only_when_the_message_says_so() -> None:
+    assert found("det er 40918273") == []
+    assert found("ring meg på 40918273") == [("phone", "40918273")]
+    assert found("mobil: 91 23 45 67") == [("phone", "91 23 45 67")]
