@@ -10,15 +10,12 @@ import re
 from dataclasses import dataclass
 from typing import List, Text
 
+from core.personal_data import find_personal_data, mask
+
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Norwegian fødselsnummer (11 digits), Swedish personnummer (YYMMDD-XXXX or
 # YYYYMMDD-XXXX), Danish CPR (DDMMYY-XXXX): six or eight digits that look like a date,
 # an optional separator, then four or five digits.
-PERSONAL_ID = re.compile(
-    r"(?<![\d-])(?:19|20)?\d{2}[01]\d[0-3]\d[-+ ]?\d{4}(?!\d)"
-    r"|(?<![\d-])[0-3]\d[01]\d\d{2}[-+ ]?\d{4,5}(?!\d)"
-)
-CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 PHONE = re.compile(
     r"(?<![\w+])(?:\+|00)(?:45|46|47)[ -]?\d(?:[ -]?\d){6,9}(?!\d)"
     r"|(?<!\d)0?7\d[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"
@@ -87,10 +84,8 @@ def find_details(text: Text) -> List[Found]:
 
     for match in EMAIL.finditer(text):
         add("email", match)
-    for match in PERSONAL_ID.finditer(text):
-        add("personal_id", match)
-    for match in CARD_NUMBER.finditer(text):
-        add("card_number", match)
+    for item in find_personal_data(text):  # by checksum: never read as an order number
+        found.append(Found(item.kind, text[item.start:item.end], item.start, item.end))
     for match in ORDER_PREFIXED.finditer(text):
         add("order_number", match)
     for match in ORDER_CONTEXT.finditer(text):
@@ -123,13 +118,6 @@ def find_bare_order_number(text: Text) -> Text | None:
     return None
 
 
-_MASKED_ENTITIES = {"personal_id", "card_number"}
-
-
 def mask_personal_data(text: Text) -> Text:
-    """Replace identity and card numbers with asterisks, keeping the text's length."""
-    masked = text
-    for item in find_details(text):
-        if item.entity in _MASKED_ENTITIES:
-            masked = masked[: item.start] + "*" * (item.end - item.start) + masked[item.end :]
-    return masked
+    """Identity, card and IBAN numbers masked (core/personal_data.py)."""
+    return mask(text)

@@ -20,6 +20,7 @@ from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_info, message_out
 from core.content import notice
+from core.personal_data import mask
 from core.scorecard import opens_with_welcome, tells_what_happens_next, with_handoff_measured
 from core.vocabulary import ConversationStatus
 
@@ -60,7 +61,9 @@ def customer_text(body: CustomerMessage, max_length: int) -> str:
         raise ConversationError(422, "text is empty")
     if len(text) > max_length:
         raise ConversationError(422, f"text is longer than {max_length} characters")
-    return text
+    # masked at the door: what is stored, shown to agents, sent to helpdesks and to Rasa
+    # never holds a valid identity, card or IBAN number
+    return mask(text)
 
 
 def current_escalation(hub: Hub, session: Session, conversation: Conversation) -> Optional[EscalationInfo]:

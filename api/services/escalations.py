@@ -26,6 +26,7 @@ from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import escalation_info, escalation_summary, message_out
 from core.content import notice
+from core.personal_data import mask
 from core.scorecard import aggregate
 from core.vocabulary import SLOT_HANDED_OFF, SLOT_RETURNED_FROM_AGENT, ConversationStatus, EscalationStatus
 
@@ -73,9 +74,12 @@ def create_from_hook(hub: Hub, session: Session,
     conversation.language = hook.language
     escalation = Escalation(
         reference=new_reference(), conversation_id=conversation.id, language=hook.language,
-        reason=hook.reason, priority=hook.priority.value, summary=hook.summary,
-        topics=hook.topics, details=hook.details,
-        transcript=[line.model_dump() for line in hook.transcript], scorecard=hook.scorecard)
+        reason=hook.reason, priority=hook.priority.value, summary=mask(hook.summary),
+        topics=hook.topics,
+        details={key: mask(value) if isinstance(value, str) else value
+                 for key, value in hook.details.items()},
+        transcript=[{**line.model_dump(), "text": mask(line.text)} for line in hook.transcript],
+        scorecard=hook.scorecard)
     session.add(escalation)
     try:
         session.flush()
@@ -188,8 +192,8 @@ def helpdesk_reply(session: Session, reply: HelpdeskReply, max_age: int,
 
 def post_agent_message(session: Session, escalation: Escalation, agent_name: str,
                        text: str) -> Message:
-    message = Message(conversation_id=escalation.conversation_id, sender="agent", text=text,
-                      agent_name=agent_name)
+    message = Message(conversation_id=escalation.conversation_id, sender="agent",
+                      text=mask(text), agent_name=agent_name)
     session.add(message)
     session.flush()
     publish(session, MessageCreated(escalation.conversation_id, message_out(message),

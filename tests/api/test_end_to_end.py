@@ -24,13 +24,15 @@ class Running:
     api: str
     bot: Bot
     agent_token: str
+    workdir: Path
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with running_stack(Path(tmp_path_factory.mktemp("e2e"))) as running:
+    workdir = Path(tmp_path_factory.mktemp("e2e"))
+    with running_stack(workdir) as running:
         token = add_agent(make_settings(running.database_url), "Kari")
-        yield Running(running.api, running.bot, token)
+        yield Running(running.api, running.bot, token, workdir)
 
 
 PERSON = {"nb": "jeg vil snakke med et menneske", "da": "jeg vil gerne tale med en medarbejder",
@@ -99,3 +101,31 @@ def test_customer_to_agent_and_back_to_the_bot(stack: Running, language: str) ->
     assert answer["messages"][-1]["sender"] == "bot"
     assert stack.bot.slot(conversation, "returned_from_agent") is True
     assert stack.bot.slot(conversation, "language") == language
+
+
+def test_valid_identity_and_card_numbers_are_found_nowhere_after_the_whole_stack(stack: Running) -> None:
+    """A seeded corpus through the service, Rasa, the actions and a hand-off; then every
+    database file and log of the run is scanned. Invalid numbers and order numbers stay."""
+    from tests.core.test_personal_data import INVALID, VALID, spellings
+
+    api = stack.api
+    started = httpx.post(f"{api}/api/conversations", json={"language": "nb"}).json()
+    customer = auth(started["customer_token"])
+    conversation = started["conversation_id"]
+    written = [spelling for number in VALID.values() for spelling in spellings(number)]
+    for spelling in written:
+        httpx.post(f"{api}/api/conversations/{conversation}/messages",
+                   json={"text": f"nummeret mitt er {spelling}"}, headers=customer, timeout=30)
+    for number in INVALID.values():
+        httpx.post(f"{api}/api/conversations/{conversation}/messages",
+                   json={"text": f"ordren heter {number}"}, headers=customer, timeout=30)
+    httpx.post(f"{api}/api/conversations/{conversation}/messages",
+               json={"text": PERSON["nb"]}, headers=customer, timeout=30)  # the hand-off's transcript
+    files = [path for path in stack.workdir.rglob("*") if path.is_file()]
+    stored = b"\n".join(path.read_bytes() for path in files)
+    assert any(path.name == "trackers.db" for path in files)
+    for spelling in written:  # as written, and as JSON writes it ("\\u2013", "\\u00a0")
+        for form in (spelling.encode(), json.dumps(spelling)[1:-1].encode()):
+            assert form not in stored, spelling
+    for number in ("40918273", "NH-40918273", "15076500566"):
+        assert number.encode() in stored, number
