@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade(settings.database_url)
         hub = Hub(settings, Database(settings.database_url), Events(), EventBus(),
-                  RasaClient(settings.rasa_url, settings.rasa_timeout_seconds))
+                  RasaClient(settings.rasa_url, settings.rasa_timeout_seconds,
+                             settings.rasa_jwt_secret))
         if clock is not None:
             hub.clock = clock
         wire(hub)

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     rasa_url: str = "http://localhost:5005"
     actions_url: str = "http://localhost:5055"
     rasa_timeout_seconds: float = 10.0
+    rasa_jwt_secret: str = Field(default="", description="Rasa's --jwt-secret: the service "
+                                 "signs short-lived tokens for Rasa's HTTP API with it")
     hook_secret: str = Field(default="", description="shared secret of POST /hooks/escalations")
     hook_max_age_seconds: int = 300
     helpdesk_secret: str = Field(default="", description="secret of the inbound helpdesk hook")

@@ -15,8 +15,12 @@ if [ ! -f .env ]; then
     echo "NORDHEM_DEMO_AGENT_TOKEN=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
   } > .env
 fi
+# Rasa's HTTP API answers only with a token signed with this secret (older .env files get it).
+if ! grep -q '^NORDHEM_RASA_JWT_SECRET=' .env; then
+  (umask 077; echo "NORDHEM_RASA_JWT_SECRET=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env)
+fi
 set -a; . ./.env; set +a
-export NORDHEM_RASA_URL="http://localhost:$rasa_port" NORDHEM_ACTIONS_URL="http://localhost:$actions_port"
+export NORDHEM_RASA_URL="http://127.0.0.1:$rasa_port" NORDHEM_ACTIONS_URL="http://127.0.0.1:$actions_port"
 export ESCALATION_URL="http://localhost:$api_port" ESCALATION_HOOK_SECRET="$NORDHEM_HOOK_SECRET"
 export NORDHEM_CORS_ORIGINS="${NORDHEM_CORS_ORIGINS:-http://localhost:$api_port}"
 export PYTHONPATH="$PWD"
@@ -38,9 +42,15 @@ with database.sessions() as session:
         session.commit()
 PY
 
-.venv/bin/rasa run actions --actions actions --port "$actions_port" >.rasa/logs/actions.log 2>&1 &
+# Only the service is public: Rasa and the action server listen on loopback
+# (RASA_INTERFACE / ACTIONS_INTERFACE change that explicitly), and Rasa's HTTP API needs a
+# JWT signed with NORDHEM_RASA_JWT_SECRET. Its REST channel stays open to local callers.
+export RASA_TELEMETRY_ENABLED=false
+SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --actions actions \
+  --port "$actions_port" >.rasa/logs/actions.log 2>&1 &
 actions_pid=$!
-.venv/bin/rasa run --enable-api --port "$rasa_port" --model models/current.tar.gz \
+.venv/bin/rasa run --enable-api --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$rasa_port" \
+  --jwt-secret "$NORDHEM_RASA_JWT_SECRET" --jwt-method HS256 --model models/current.tar.gz \
   --credentials bot/credentials.yml --endpoints bot/endpoints.yml >.rasa/logs/rasa.log 2>&1 &
 rasa_pid=$!
 .venv-api/bin/python -m api serve --host 0.0.0.0 --port "$api_port" >.rasa/logs/api.log 2>&1 &
@@ -49,7 +59,7 @@ trap 'kill $actions_pid $rasa_pid $api_pid 2>/dev/null; wait 2>/dev/null' EXIT I
 
 echo "==> starting the action server (:$actions_port), Rasa (:$rasa_port) and the escalation service (:$api_port); logs in .rasa/logs/"
 start=$(date +%s)
-until curl -sf "http://localhost:$rasa_port/status" >/dev/null \
+until curl -sf "http://localhost:$rasa_port/" >/dev/null \
    && curl -sf "http://localhost:$actions_port/health" >/dev/null \
    && curl -sf "http://localhost:$api_port/health" >/dev/null; do
   for pid in $actions_pid $rasa_pid $api_pid; do

@@ -85,6 +85,38 @@ def test_parse_exposes_intent_ranking_language_and_details(bot: Bot) -> None:
 
 
 def test_identity_numbers_are_not_extracted_as_details(bot: Bot) -> None:
-    parsed = bot.parse("mitt personnummer är 19900101-1234, var är min order?")
-    assert all(e["entity"] != "order_number" or e["value"] != "19900101" for e in parsed["entities"])
-    assert not any("1234" in str(e["value"]) for e in parsed["entities"])
+    # a valid personnummer (checksum) is never an order number, nor any other detail
+    parsed = bot.parse("mitt personnummer är 19811228-9874, var är min order?")
+    assert not any("19811228" in str(e["value"]) or "9874" in str(e["value"])
+                   for e in parsed["entities"])
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket on the port (from /proc/net/tcp and tcp6)."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port_hex = local.split(":")
+            if state == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                addresses.add(address)
+    return addresses
+
+
+def test_rasa_and_the_action_server_listen_on_loopback_only(bot: Bot) -> None:
+    for url in (bot.rasa_url, bot.actions_url):
+        port = int(url.rsplit(":", 1)[1])
+        assert listening_addresses(port) == {"0100007F"}, url  # 127.0.0.1, nothing else
+
+
+def test_rasas_http_api_answers_401_without_a_token(bot: Bot) -> None:
+    import urllib.error
+    import urllib.request
+
+    for path in ("/conversations/someone/tracker", "/status", "/domain"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{bot.rasa_url}{path}", timeout=5)
+        assert refused.value.code == 401, path
+    request = urllib.request.Request(f"{bot.rasa_url}/status", headers=bot.api_headers())
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -12,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
+
+from core.signing import rasa_admin_token
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -24,9 +27,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_json(url: str, body: Dict[str, Any] | None = None, timeout: float = 10) -> Any:
+def http_json(url: str, body: Dict[str, Any] | None = None, timeout: float = 10,
+              headers: Dict[str, str] | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json",
+                                                              **(headers or {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
@@ -57,6 +62,11 @@ class Bot:
     actions_url: str
     tracker_db: Path
     pids: Dict[str, int] = field(default_factory=dict)
+    # Rasa's --jwt-secret: its HTTP API (parse, trackers) answers only with a token
+    jwt_secret: str = ""
+
+    def api_headers(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {rasa_admin_token(self.jwt_secret, time.time())}"}
 
     def say(self, sender: str, text: str, **metadata: Any) -> List[Dict[str, Any]]:
         body: Dict[str, Any] = {"sender": sender, "message": text}
@@ -65,10 +75,13 @@ class Bot:
         return http_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
 
     def parse(self, text: str) -> Dict[str, Any]:
-        return http_json(f"{self.rasa_url}/model/parse", {"text": text})
+        return http_json(f"{self.rasa_url}/model/parse", {"text": text},
+                         headers=self.api_headers())
 
     def slot(self, sender: str, name: str) -> Any:
-        return http_json(f"{self.rasa_url}/conversations/{sender}/tracker")["slots"].get(name)
+        tracker = http_json(f"{self.rasa_url}/conversations/{sender}/tracker",
+                            headers=self.api_headers())
+        return tracker["slots"].get(name)
 
 
 @contextmanager
@@ -88,7 +101,10 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
         f'tracker_store:\n  type: bot.tracker_store.TunedSQLTrackerStore\n'
         f'  dialect: sqlite\n  db: "{tracker_db}"\n'
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # both listen on loopback only, as under `make run`; Rasa's HTTP API needs a token
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
+           "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1"}
+    jwt_secret = secrets.token_urlsafe(32)
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
@@ -97,16 +113,17 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
         stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "--enable-api", "--port", str(rasa_port),
+        [str(VENV_BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1",
+         "--port", str(rasa_port), "--jwt-secret", jwt_secret, "--jwt-method", "HS256",
          "--model", str(MODEL), "--credentials", str(ROOT / "bot" / "credentials.yml"),
          "--endpoints", str(endpoints)],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
         bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}", tracker_db,
-                  {"rasa": rasa.pid, "actions": actions.pid})
+                  {"rasa": rasa.pid, "actions": actions.pid}, jwt_secret)
         _wait_until_up(f"{bot.actions_url}/health", actions, actions_log)
-        _wait_until_up(f"{bot.rasa_url}/status", rasa, rasa_log)
+        _wait_until_up(f"{bot.rasa_url}/", rasa, rasa_log)  # "/" needs no token
         yield bot
     finally:
         for process in (rasa, actions):

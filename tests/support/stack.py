@@ -35,6 +35,7 @@ def running_stack(workdir: Path) -> Iterator[Stack]:
                                "ESCALATION_HOOK_SECRET": HOOK_SECRET}) as bot:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "NORDHEM_DATABASE_URL": database_url,
                "NORDHEM_RASA_URL": bot.rasa_url, "NORDHEM_ACTIONS_URL": bot.actions_url,
+               "NORDHEM_RASA_JWT_SECRET": bot.jwt_secret,
                "NORDHEM_HOOK_SECRET": HOOK_SECRET, "NORDHEM_CORS_ORIGINS": api_url}
         log_path = workdir / "api.log"
         api = subprocess.Popen(
