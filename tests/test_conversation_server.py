@@ -89,6 +89,8 @@ def test_two_questions_get_both_answers_in_order_and_one_check(bot: Bot, languag
     assert positions == sorted(positions)
     assert replies.count(TEXTS["anything_else"][language]) == 1
     assert replies[-1] == TEXTS["anything_else"][language]
+    welcome = TEXTS["welcome_prefix"][language]
+    assert replies[0].startswith(welcome) and not any(r.startswith(welcome) for r in replies[1:])
 
 
 @pytest.mark.parametrize(("language", "first", "follow_up", "aspect"), [

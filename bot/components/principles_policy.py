@@ -211,7 +211,11 @@ class PrinciplesPolicy(Policy):
         planned = tracker.get_slot(v.SLOT_PLAN) or []
         done = len(after_user)
         if planned and after_user == planned[:done]:
-            return (planned[done] if done < len(planned) else ACTION_LISTEN_NAME), []
+            if done >= len(planned):
+                return ACTION_LISTEN_NAME, []
+            # the turn's first reply carried the welcome; the next ones do not repeat it
+            greeted = [] if tracker.get_slot(v.SLOT_WELCOMED) else [SlotSet(v.SLOT_WELCOMED, True)]
+            return planned[done], greeted
         if after_user == [COMPLAINT_ACKNOWLEDGEMENT]:
             if not tracker.get_slot(self.config["order_number_slot"]):
                 return ASK_ORDER_ACTION, [SlotSet(v.SLOT_AWAITING, v.HandoffReason.COMPLAINT.value)]

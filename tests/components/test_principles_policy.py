@@ -245,3 +245,11 @@ def test_a_rule_answer_clears_a_stale_plan_and_remembers_the_topic(principles, d
 def test_a_follow_up_answer_is_checked_even_without_its_plan(principles, domain) -> None:
     t = tracker(user("shipping_cost"), [ActionExecuted("utter_return_policy__cost")])
     assert predicted(principles, t, domain) == "utter_anything_else"
+
+
+def test_only_the_first_answer_of_a_planned_turn_carries_the_welcome(principles, domain) -> None:
+    plan = ["utter_shipping_cost", "utter_return_policy", "utter_anything_else"]
+    t = tracker(user("shipping_cost"), [ActionExecuted("utter_shipping_cost")],
+                slots={"turn_plan": plan, "welcomed": False})
+    events = principles.predict_action_probabilities(t, domain).optional_events
+    assert any(isinstance(e, SlotSet) and e.key == "welcomed" and e.value is True for e in events)
