@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, cast
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,3 +66,6 @@ def current_conversation(conversation_id: str, session: SessionDep,
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]
 CurrentConversation = Annotated[Conversation, Depends(current_conversation)]
+
+# an escalation's id as the database can hold it: a larger one cannot exist (404, not 500)
+EscalationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the escalation's id")]

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.db import Database
-from api.errors import ServiceError
+from api.errors import ServiceError, validation_details
 from api.events import EventBus, Events
 from api.listeners import wire
 from api.migrate import upgrade
@@ -25,6 +27,7 @@ from api.settings import Settings, get_settings
 from api.state import TransitionError
 from api.texts import widget_script
 
+logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 SHORT_CACHE = {"Cache-Control": "public, max-age=300"}
 
@@ -67,6 +70,17 @@ def create_app(settings: Settings | None = None,
     @app.exception_handler(ServiceError)
     async def refused(request: Request, error: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_details(error.errors())}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        # the safety net: a bug is logged with its trace and answered plainly, never with
+        # internals; every known bad input has its own 4xx above
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
 
     @app.exception_handler(TransitionError)
     async def conflict(request: Request, error: TransitionError) -> JSONResponse:

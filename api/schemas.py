@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from core.vocabulary import ConversationStatus, EscalationStatus, Priority
 
@@ -14,9 +15,32 @@ Language = Literal["nb", "da", "sv"]
 Sender = Literal["customer", "bot", "agent", "system"]
 
 
+def encodable(text: str) -> str:
+    """Refuse text that cannot be stored or sent as UTF-8 (an unpaired surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("text is not valid Unicode (an unpaired surrogate)") from error
+    return text
+
+
+# text a person wrote: anything, as long as it is real Unicode
+PlainText = Annotated[str, AfterValidator(encodable)]
+
+
 class StartConversation(BaseModel):
     language: Optional[Language] = Field(None, description="hint: the page's language")
-    page: Optional[str] = Field(None, max_length=500, description="URL the widget is on")
+    page: Optional[PlainText] = Field(None, max_length=500, description="URL the widget is on")
+
+    @field_validator("page")
+    @classmethod
+    def page_is_a_url(cls, page: Optional[str]) -> Optional[str]:
+        if page:
+            try:
+                urlsplit(page)
+            except ValueError as error:
+                raise ValueError("page must be a URL") from error
+        return page
     model_config = ConfigDict(json_schema_extra={"example": {"language": "sv",
                                                              "page": "https://shop.example/"}})
 
@@ -33,7 +57,7 @@ class Button(BaseModel):
 
 
 class CustomerMessage(BaseModel):
-    text: Optional[str] = Field(None, description="what the customer typed")
+    text: Optional[PlainText] = Field(None, description="what the customer typed")
     payload: Optional[str] = Field(None, description="a button's payload, e.g. /track_order")
     model_config = ConfigDict(json_schema_extra={"example": {"text": "Var är mitt paket?"}})
 
@@ -81,7 +105,7 @@ class History(BaseModel):
 
 class TranscriptLine(BaseModel):
     sender: str
-    text: str
+    text: PlainText
     timestamp: Optional[float] = None
 
 
@@ -89,12 +113,12 @@ class EscalationHook(BaseModel):
     """What the action server sends when the bot hands over."""
 
     event_id: str = Field(min_length=8, max_length=64, description="unique; replays are refused")
-    sent_at: float = Field(description="unix time the hook was signed")
+    sent_at: float = Field(description="unix time the hook was signed", allow_inf_nan=False)
     conversation_id: str = Field(min_length=1, max_length=40)
     language: Language
     reason: str = Field(min_length=1, max_length=40)
     priority: Priority = Priority.NORMAL
-    summary: str = Field("", max_length=4000)
+    summary: PlainText = Field("", max_length=4000)
     topics: list[str] = []
     details: dict[str, Any] = {}
     transcript: list[TranscriptLine] = []
@@ -136,7 +160,7 @@ class EscalationDetail(EscalationSummary):
 
 
 class AgentText(BaseModel):
-    text: str = Field(min_length=1)
+    text: PlainText = Field(min_length=1)
 
 
 class Resolve(BaseModel):
@@ -154,7 +178,7 @@ class HelpdeskReply(BaseModel):
     event_id: str = Field(min_length=8, max_length=64)
     reference: str
     agent_name: str = Field(min_length=1, max_length=100)
-    text: str = Field(min_length=1)
+    text: PlainText = Field(min_length=1)
 
 
 class LanguageLabel(BaseModel):

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from api.deps import CurrentAgent, HubDep, SessionDep
+from api.deps import CurrentAgent, EscalationId, HubDep, SessionDep
 from api.events import Typing
 from api.schemas import (
     AgentOut,
@@ -52,20 +52,20 @@ def scorecard(agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/api/escalations/{escalation_id}", response_model=EscalationDetail)
-def detail(escalation_id: int, agent: CurrentAgent, session: SessionDep) -> EscalationDetail:
+def detail(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep) -> EscalationDetail:
     """Everything the bot gathered, and the chat since the hand-off."""
     return escalation_detail(session, escalations.get(session, escalation_id))
 
 
 @router.post("/api/escalations/{escalation_id}/claim", response_model=EscalationSummary,
              responses=CONFLICT)
-def claim(escalation_id: int, agent: CurrentAgent, session: SessionDep) -> EscalationSummary:
+def claim(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep) -> EscalationSummary:
     return escalation_summary(escalations.claim(session, escalation_id, agent))
 
 
 @router.post("/api/escalations/{escalation_id}/messages", response_model=MessageOut,
              status_code=201, responses=CONFLICT)
-def write(escalation_id: int, body: AgentText, agent: CurrentAgent, session: SessionDep,
+def write(escalation_id: EscalationId, body: AgentText, agent: CurrentAgent, session: SessionDep,
           hub: HubDep) -> MessageOut:
     text = body.text.strip()
     if not text or len(text) > hub.settings.max_message_length:
@@ -74,7 +74,7 @@ def write(escalation_id: int, body: AgentText, agent: CurrentAgent, session: Ses
 
 
 @router.post("/api/escalations/{escalation_id}/typing", status_code=204)
-def typing(escalation_id: int, agent: CurrentAgent, session: SessionDep, hub: HubDep) -> Response:
+def typing(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep, hub: HubDep) -> Response:
     escalation = escalations.get(session, escalation_id)
     hub.events.emit(Typing(escalation.conversation_id, escalation.id, "agent", agent.name))
     return Response(status_code=204)
@@ -82,7 +82,7 @@ def typing(escalation_id: int, agent: CurrentAgent, session: SessionDep, hub: Hu
 
 @router.post("/api/escalations/{escalation_id}/resolve", response_model=EscalationSummary,
              responses=CONFLICT)
-async def resolve(escalation_id: int, body: Resolve, agent: CurrentAgent, session: SessionDep,
+async def resolve(escalation_id: EscalationId, body: Resolve, agent: CurrentAgent, session: SessionDep,
                   hub: HubDep) -> EscalationSummary:
     escalation = await escalations.resolve(hub, session, escalation_id, agent, body.return_to_bot)
     return escalation_summary(escalation)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from api.deps import HubDep, SessionDep
+from api.errors import validation_details
 from api.schemas import EscalationHook, EscalationReceipt, HelpdeskReply, MessageOut
 from api.security import signature_valid
 from api.services import escalations
@@ -27,8 +28,8 @@ async def _verified_json(request: Request, secret: str, signature: str | None) -
         raise HTTPException(401, "bad or missing X-Signature (HMAC-SHA256 of the body)")
     try:
         data = json.loads(body)
-    except ValueError as error:
-        raise HTTPException(400, "body is not JSON") from error
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
+        raise HTTPException(400, "body is not JSON, or is nested too deeply") from error
     if not isinstance(data, dict):
         raise HTTPException(422, "body must be a JSON object")
     return data
@@ -38,7 +39,7 @@ def _validated(model: type[Body], data: dict[str, Any]) -> Body:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise HTTPException(422, json.loads(error.json())) from error
+        raise HTTPException(422, validation_details(error.errors())) from error
 
 
 @router.post("/escalations", response_model=EscalationReceipt, status_code=201, responses={
