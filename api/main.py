@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from api.db import Database
 from api.errors import ServiceError, validation_details
 from api.events import EventBus, Events
+from api.limits import BodySizeLimit
 from api.listeners import wire
 from api.migrate import upgrade
 from api.routers import conversations, escalations, hooks, ops, ws
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None,
     app = FastAPI(title="Nordhem escalation service", version="0.1.0", lifespan=lifespan,
                   description="Front door for the chat widget and hub between the bot "
                               "and human agents. See README.md.")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                        allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"])
@@ -89,7 +91,12 @@ def create_app(settings: Settings | None = None,
 
     @app.get("/agent", include_in_schema=False)
     def agent_console() -> FileResponse:
-        return FileResponse(STATIC / "agent.html")
+        # the console shows customers' words: no framing, no scripts but its own
+        return FileResponse(STATIC / "agent.html", headers={
+            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                       "frame-ancestors 'none'; "
+                                       "object-src 'none'; base-uri 'none'",
+            "X-Frame-Options": "DENY"})
 
     @app.get("/agent.js", include_in_schema=False)
     def agent_script() -> FileResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +42,17 @@ class Settings(BaseSettings):
                                  "before a waiting time is given at all")
     wait_floor_minutes: int = Field(default=2, description="the shortest wait ever promised")
     max_message_length: int = 2000
+    max_body_bytes: int = Field(default=65_536, description="larger request bodies are refused "
+                                "with 413 before they are read")
+    metrics_token: str = Field(default="", description="bearer token for GET /metrics; without "
+                               "one, /metrics answers only callers on this machine")
+
+    @model_validator(mode="after")
+    def webhooks_are_signed(self) -> "Settings":
+        if self.webhook_url_list and not self.webhook_secret:
+            raise ValueError("NORDHEM_WEBHOOK_URLS is set but NORDHEM_WEBHOOK_SECRET is empty: "
+                             "helpdesk webhooks are always signed")
+        return self
 
     @property
     def cors_origin_list(self) -> list[str]:

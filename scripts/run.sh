@@ -2,14 +2,18 @@
 # Starts the action server, the Rasa server and the escalation service, waits until all
 # answer, prints where to go, and stops everything on Ctrl-C.
 set -euo pipefail
+# secrets, logs and databases are readable by this user only, on every run
+umask 077
 rasa_port=${1:-5005}
 actions_port=${2:-5055}
 api_port=${3:-8000}
 mkdir -p .rasa/logs var
+chmod -R go-rwx .rasa var .env 2>/dev/null || true
 
 # Local secrets, made once and never committed (.env is git-ignored).
+new_secrets=false
 if [ ! -f .env ]; then
-  umask 077
+  new_secrets=true
   {
     echo "NORDHEM_HOOK_SECRET=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
     echo "NORDHEM_DEMO_AGENT_TOKEN=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
@@ -71,8 +75,10 @@ until curl -sf "http://localhost:$rasa_port/" >/dev/null \
 done
 echo
 echo "==> ready after $(( $(date +%s) - start )) s"
+# the demo token is shown once, when it is made; afterwards it stays in .env
+if $new_secrets; then demo_token=$NORDHEM_DEMO_AGENT_TOKEN; else demo_token="NORDHEM_DEMO_AGENT_TOKEN in .env"; fi
 cat <<MSG
-Agent console:     http://localhost:$api_port/agent    (demo agent token: $NORDHEM_DEMO_AGENT_TOKEN)
+Agent console:     http://localhost:$api_port/agent    (demo agent token: $demo_token)
 API and its docs:  http://localhost:$api_port/docs
 Talk to the bot through the service:
   curl -s -X POST localhost:$api_port/api/conversations -H 'Content-Type: application/json' -d '{"language": "nb"}'

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
@@ -12,6 +13,7 @@ from sqlalchemy import func, select, text
 from api import metrics
 from api.deps import HubDep
 from api.models import Conversation, Escalation
+from api.settings import Settings
 from core.vocabulary import EscalationStatus
 
 router = APIRouter(tags=["ops"])
@@ -33,8 +35,21 @@ async def health(hub: HubDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if database else 503)
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def metrics_allowed(request: Request, settings: Settings) -> bool:
+    """With a metrics token, only its bearer; without one, only callers on this machine."""
+    if settings.metrics_token:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {settings.metrics_token}".encode())
+    return request.client is not None and request.client.host in LOOPBACK
+
+
 @router.get("/metrics")
-def prometheus(hub: HubDep) -> Response:
+def prometheus(request: Request, hub: HubDep) -> Response:
+    if not metrics_allowed(request, hub.settings):
+        raise HTTPException(403, "metrics are for this machine or the metrics token's bearer")
     with hub.database.sessions() as session:
         conversations = session.scalar(select(func.count()).select_from(Conversation)) or 0
         escalated = session.scalar(select(func.count(func.distinct(Escalation.conversation_id))))

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from tests.support.api import (
+    METRICS_TOKEN,
     auth,
     claimed_escalation,
     hook_body,
@@ -35,7 +36,9 @@ def test_metrics_expose_conversations_handoffs_queue_and_containment(
     conversation, _ = start(client)
     start(client)
     post_hook(client, hook_body(conversation, reason="complaint"))
-    text = client.get("/metrics").text
+    # the test client is no caller on this machine: without the metrics token, refused
+    assert client.get("/metrics").status_code == 403
+    text = client.get("/metrics", headers=auth(METRICS_TOKEN)).text
     assert 'nordhem_handoffs_total{reason="complaint"}' in text
     assert "nordhem_queue_length 1.0" in text
     assert "nordhem_containment_rate 0.5" in text
@@ -79,3 +82,52 @@ def test_restart_in_the_middle_of_an_escalation_loses_nothing(database_url: str)
         history = restarted.get(f"/api/conversations/{conversation}/messages",
                                 headers=auth(token)).json()["messages"]
         assert [m["text"] for m in history][-2:] == ["før", "etter"]
+
+
+def test_metrics_without_a_token_configured_answer_only_this_machine() -> None:
+    from starlette.requests import Request
+
+    from api.routers.ops import metrics_allowed
+
+    def request(host: str, authorization: str = "") -> Request:
+        headers = [(b"authorization", authorization.encode())] if authorization else []
+        return Request({"type": "http", "client": (host, 5000), "headers": headers})
+
+    open_settings = make_settings("sqlite://", metrics_token="")
+    assert metrics_allowed(request("127.0.0.1"), open_settings)
+    assert metrics_allowed(request("::1"), open_settings)
+    assert not metrics_allowed(request("10.1.2.3"), open_settings)
+    guarded = make_settings("sqlite://", metrics_token=METRICS_TOKEN)
+    assert not metrics_allowed(request("127.0.0.1"), guarded)
+    assert metrics_allowed(request("10.1.2.3", f"Bearer {METRICS_TOKEN}"), guarded)
+
+
+def test_a_webhook_without_a_secret_refuses_to_start() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="WEBHOOK_SECRET"):
+        make_settings("sqlite://", webhook_urls="https://helpdesk.example/hook", webhook_secret="")
+
+
+def test_a_body_over_the_cap_is_refused_before_it_is_read_or_authenticated(
+        client: TestClient) -> None:
+    big = b"x" * (70 * 1024)
+    for path in ("/hooks/escalations", "/api/conversations", "/hooks/helpdesk/messages"):
+        response = client.post(path, content=big, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413, path
+
+    def chunks():
+        for _ in range(80):
+            yield b"x" * 1024
+
+    response = client.post("/hooks/escalations", content=chunks(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_the_console_forbids_framing_and_foreign_scripts(client: TestClient) -> None:
+    headers = client.get("/agent").headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src" not in headers["content-security-policy"]  # default-src 'self' only
+    assert headers["x-frame-options"] == "DENY"

@@ -18,13 +18,14 @@ from api.settings import Settings
 
 HOOK_SECRET = "hook-secret-for-tests"
 HELPDESK_SECRET = "helpdesk-secret-for-tests"
+METRICS_TOKEN = "metrics-token-for-tests"
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
         database_url=database_url, hook_secret=HOOK_SECRET, helpdesk_secret=HELPDESK_SECRET,
         rasa_url="http://127.0.0.1:9", actions_url="http://127.0.0.1:9",
-        cors_origins="https://shop.example", rasa_timeout_seconds=2)
+        cors_origins="https://shop.example", rasa_timeout_seconds=2, metrics_token=METRICS_TOKEN)
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
