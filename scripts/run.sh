@@ -54,7 +54,7 @@ SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --action
   --port "$actions_port" >.rasa/logs/actions.log 2>&1 &
 actions_pid=$!
 .venv/bin/rasa run --enable-api --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$rasa_port" \
-  --jwt-secret "$NORDHEM_RASA_JWT_SECRET" --jwt-method HS256 --model models/current.tar.gz \
+  --jwt-secret="$NORDHEM_RASA_JWT_SECRET" --jwt-method HS256 --model models/current.tar.gz \
   --credentials bot/credentials.yml --endpoints bot/endpoints.yml >.rasa/logs/rasa.log 2>&1 &
 rasa_pid=$!
 .venv-api/bin/python -m api serve --host 0.0.0.0 --port "$api_port" >.rasa/logs/api.log 2>&1 &

@@ -59,9 +59,9 @@ def test_a_threat_makes_the_escalation_urgent() -> None:
 
 
 def test_identity_numbers_are_masked_in_the_transcript() -> None:
-    events = [user_event("personnummeret mitt er 010190-12345", "request_human")]
+    events = [user_event("personnummeret mitt er 150765-00565", "request_human")]  # valid fnr
     payload = escalation_payload(tracker(events), "request_human")
-    assert "12345" not in payload["transcript"][0]["text"]
+    assert "00565" not in payload["transcript"][0]["text"]
 
 
 def test_when_the_service_refuses_the_customer_hears_it_honestly_with_a_reference() -> None:

@@ -114,7 +114,7 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
     )
     rasa = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1",
-         "--port", str(rasa_port), "--jwt-secret", jwt_secret, "--jwt-method", "HS256",
+         "--port", str(rasa_port), f"--jwt-secret={jwt_secret}", "--jwt-method", "HS256",
          "--model", str(MODEL), "--credentials", str(ROOT / "bot" / "credentials.yml"),
          "--endpoints", str(endpoints)],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
