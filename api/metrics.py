@@ -18,3 +18,6 @@ WAIT_SECONDS = Histogram("nordhem_wait_seconds", "escalation created to claimed"
                          buckets=(10, 30, 60, 120, 300, 600, 1200, 3600), registry=REGISTRY)
 BOT_LATENCY = Histogram("nordhem_bot_latency_seconds", "customer message to bot reply",
                         buckets=(.025, .05, .1, .2, .5, 1, 2, 5), registry=REGISTRY)
+OUTBOX_PARKED = Counter("nordhem_outbox_parked_total",
+                        "webhook events given up after their attempts (alert on any)",
+                        registry=REGISTRY)

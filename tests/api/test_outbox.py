@@ -100,3 +100,31 @@ def test_events_wait_in_the_outbox_until_the_helpdesk_is_back(database_url: str)
 def test_backoff_grows_and_is_capped() -> None:
     assert [backoff_seconds(n) for n in (1, 2, 3)] == [2, 4, 8]
     assert backoff_seconds(30) == 600
+
+
+def test_a_poison_event_is_parked_and_blocks_nothing_behind_it(database_url: str) -> None:
+    from api import metrics
+    from api.migrate import upgrade
+
+    helpdesk = Helpdesk()
+    helpdesk.up = True
+    upgrade(database_url)
+    database = Database(database_url)
+    with database.sessions() as session:
+        session.add(OutboxEvent(url=helpdesk.url, type="message.created", payload={"n": 1}))
+        # an unpaired surrogate cannot be encoded as UTF-8: this event can never be sent
+        session.add(OutboxEvent(url=helpdesk.url, type="message.created",
+                                payload={"text": "hei \ud800"}))
+        session.add(OutboxEvent(url=helpdesk.url, type="message.created", payload={"n": 3}))
+        session.commit()
+    parked_before = metrics.OUTBOX_PARKED._value.get()
+    assert deliver(database) == 2  # the first and the third, although the second fails
+    for _ in range(4):
+        make_due(database)
+        assert deliver(database) == 0  # nothing is delivered twice
+    assert [r["data"] for r in helpdesk.received] == [{"n": 1}, {"n": 3}]
+    statuses = [(e.status, e.attempts) for e in outbox(database)]
+    assert statuses == [(OutboxStatus.DELIVERED, 0), (OutboxStatus.FAILED, 5),
+                        (OutboxStatus.DELIVERED, 0)]
+    assert metrics.OUTBOX_PARKED._value.get() == parked_before + 1
+    database.engine.dispose()
