@@ -20,6 +20,7 @@ from api.schemas import (
 from api.services import escalations
 from api.services.serialize import escalation_detail, escalation_summary, message_out
 from api.texts import console_labels
+from core.vocabulary import EscalationStatus
 
 router = APIRouter(tags=["agents"])
 CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -76,6 +77,8 @@ def write(escalation_id: EscalationId, body: AgentText, agent: CurrentAgent, ses
 @router.post("/api/escalations/{escalation_id}/typing", status_code=204)
 def typing(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep, hub: HubDep) -> Response:
     escalation = escalations.get(session, escalation_id)
+    if escalation.status != EscalationStatus.WITH_AGENT or escalation.agent_id != agent.id:
+        raise HTTPException(409, "only the agent who claimed the escalation types in it")
     hub.events.emit(Typing(escalation.conversation_id, escalation.id, "agent", agent.name))
     return Response(status_code=204)
 

@@ -218,12 +218,25 @@ def close(session: Session, escalation_id: int, agent: Agent, return_to_bot: boo
     escalation = get(session, escalation_id)
     if escalation.status == EscalationStatus.WITH_AGENT and escalation.agent_id != agent.id:
         raise EscalationError(409, "only the agent who claimed it can resolve it")
-    conversation = session.get_one(Conversation, escalation.conversation_id)
-    state.move_escalation(escalation, EscalationStatus.CLOSED)
+    # checked against the table first (409), then moved by the database only if nobody
+    # changed it since it was read: a claim racing this resolve makes one of them lose
+    state.move(state.ESCALATION_TRANSITIONS, escalation.status, EscalationStatus.CLOSED,
+               f"escalation {escalation.reference}")
     now = utcnow()
-    escalation.resolved_at = now
-    escalation.agent = escalation.agent or agent
-    escalation.claimed_at = escalation.claimed_at or now
+    same_agent = Escalation.agent_id.is_(None) if escalation.agent_id is None \
+        else Escalation.agent_id == escalation.agent_id
+    moved = cast(CursorResult[Any], session.execute(
+        update(Escalation).where(Escalation.id == escalation_id,
+                                 Escalation.status == escalation.status, same_agent)
+        .values(status=EscalationStatus.CLOSED, resolved_at=now,
+                agent_id=escalation.agent_id or agent.id,
+                claimed_at=escalation.claimed_at or now)))
+    if moved.rowcount != 1:
+        session.rollback()
+        raise EscalationError(409, f"escalation {escalation.reference} changed meanwhile; "
+                                   "reload it")
+    session.refresh(escalation)
+    conversation = session.get_one(Conversation, escalation.conversation_id)
     end_handoff(session, conversation,
                 ConversationStatus.BOT if return_to_bot else ConversationStatus.CLOSED,
                 first=escalation)

@@ -122,3 +122,75 @@ def test_scorecard_aggregates_the_handed_off_conversations(client: TestClient,
     assert summary["welcomed"] == 0.5 and summary["expectations_set"] == 1.0
     assert summary["mean_score"] == 0.75
     assert client.get("/api/scorecard").status_code == 401
+
+
+def test_typing_is_only_for_the_agent_who_claimed_it(client: TestClient, agent_token: str,
+                                                     settings: Settings) -> None:
+    conversation, _ = start(client)
+    post_hook(client, hook_body(conversation))
+    [item] = client.get("/api/escalations", headers=auth(agent_token)).json()
+    typing = f"/api/escalations/{item['id']}/typing"
+    assert client.post(typing, headers=auth(agent_token)).status_code == 409  # not claimed
+    client.post(f"/api/escalations/{item['id']}/claim", headers=auth(agent_token))
+    other = add_agent(settings, "Other")
+    assert client.post(typing, headers=auth(other)).status_code == 409
+    assert client.post(typing, headers=auth(agent_token)).status_code == 204
+
+
+def test_claim_and_resolve_racing_never_both_succeed(database_url: str) -> None:
+    """20 rounds of one agent claiming while another resolves the same escalation, each
+    in its own thread and database session: at most one of them wins."""
+    import asyncio
+    import threading
+
+    from api.errors import ServiceError
+    from api.main import create_app
+    from api.models import Agent
+    from api.services import escalations
+    from api.state import TransitionError
+    from tests.support.api import make_settings
+
+    settings = make_settings(database_url)
+    with TestClient(create_app(settings)) as client:
+        hub = client.app.state.hub
+        add_agent(settings, "Claimer")
+        add_agent(settings, "Resolver")
+        sessions = hub.database.sessions  # with the service's event listeners attached
+        with sessions() as session:
+            claimer_id, resolver_id = [a.id for a in session.query(Agent).order_by(Agent.id)][-2:]
+        for _ in range(20):
+            conversation, _ = start(client)
+            post_hook(client, hook_body(conversation))
+            with sessions() as session:
+                escalation = escalations.open_for_conversation(session, conversation)
+                assert escalation is not None
+                escalation_id = escalation.id
+            outcomes: list[str] = []
+            barrier = threading.Barrier(2)
+
+            def claim() -> None:
+                with sessions() as session:
+                    claimer = session.get_one(Agent, claimer_id)
+                    barrier.wait()
+                    try:
+                        escalations.claim(session, escalation_id, claimer)
+                        outcomes.append("claimed")
+                    except (ServiceError, TransitionError):
+                        outcomes.append("refused")
+
+            def resolve() -> None:
+                with sessions() as session:
+                    resolver = session.get_one(Agent, resolver_id)
+                    barrier.wait()
+                    try:
+                        asyncio.run(escalations.resolve(hub, session, escalation_id, resolver, False))
+                        outcomes.append("resolved")
+                    except (ServiceError, TransitionError):
+                        outcomes.append("refused")
+
+            threads = [threading.Thread(target=claim), threading.Thread(target=resolve)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(outcomes) in (["claimed", "refused"], ["refused", "resolved"]), outcomes
