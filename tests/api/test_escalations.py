@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
@@ -137,17 +139,53 @@ def test_typing_is_only_for_the_agent_who_claimed_it(client: TestClient, agent_t
     assert client.post(typing, headers=auth(agent_token)).status_code == 204
 
 
-def test_claim_and_resolve_racing_never_both_succeed(database_url: str) -> None:
-    """20 rounds of one agent claiming while another resolves the same escalation, each
-    in its own thread and database session: at most one of them wins."""
+def race_once(hub: Any, escalation_id: int, claimer_id: int, resolver_id: int) -> list[str]:
+    """One agent claims while another resolves, each in its own thread and session."""
     import asyncio
     import threading
 
     from api.errors import ServiceError
-    from api.main import create_app
     from api.models import Agent
     from api.services import escalations
     from api.state import TransitionError
+
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def claim() -> None:
+        with hub.database.sessions() as session:
+            claimer = session.get_one(Agent, claimer_id)
+            barrier.wait()
+            try:
+                escalations.claim(session, escalation_id, claimer)
+                outcomes.append("claimed")
+            except (ServiceError, TransitionError):
+                outcomes.append("refused")
+
+    def resolve() -> None:
+        with hub.database.sessions() as session:
+            resolver = session.get_one(Agent, resolver_id)
+            barrier.wait()
+            try:
+                asyncio.run(escalations.resolve(hub, session, escalation_id, resolver, False))
+                outcomes.append("resolved")
+            except (ServiceError, TransitionError):
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=claim), threading.Thread(target=resolve)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def test_claim_and_resolve_racing_never_both_succeed(database_url: str) -> None:
+    """20 rounds of one agent claiming while another resolves the same escalation: at most
+    one of them wins (the hub's sessions carry the service's event listeners)."""
+    from api.main import create_app
+    from api.models import Agent
+    from api.services import escalations
     from tests.support.api import make_settings
 
     settings = make_settings(database_url)
@@ -155,42 +193,14 @@ def test_claim_and_resolve_racing_never_both_succeed(database_url: str) -> None:
         hub = client.app.state.hub
         add_agent(settings, "Claimer")
         add_agent(settings, "Resolver")
-        sessions = hub.database.sessions  # with the service's event listeners attached
-        with sessions() as session:
+        with hub.database.sessions() as session:
             claimer_id, resolver_id = [a.id for a in session.query(Agent).order_by(Agent.id)][-2:]
         for _ in range(20):
             conversation, _ = start(client)
             post_hook(client, hook_body(conversation))
-            with sessions() as session:
+            with hub.database.sessions() as session:
                 escalation = escalations.open_for_conversation(session, conversation)
                 assert escalation is not None
                 escalation_id = escalation.id
-            outcomes: list[str] = []
-            barrier = threading.Barrier(2)
-
-            def claim() -> None:
-                with sessions() as session:
-                    claimer = session.get_one(Agent, claimer_id)
-                    barrier.wait()
-                    try:
-                        escalations.claim(session, escalation_id, claimer)
-                        outcomes.append("claimed")
-                    except (ServiceError, TransitionError):
-                        outcomes.append("refused")
-
-            def resolve() -> None:
-                with sessions() as session:
-                    resolver = session.get_one(Agent, resolver_id)
-                    barrier.wait()
-                    try:
-                        asyncio.run(escalations.resolve(hub, session, escalation_id, resolver, False))
-                        outcomes.append("resolved")
-                    except (ServiceError, TransitionError):
-                        outcomes.append("refused")
-
-            threads = [threading.Thread(target=claim), threading.Thread(target=resolve)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            assert sorted(outcomes) in (["claimed", "refused"], ["refused", "resolved"]), outcomes
+            outcomes = race_once(hub, escalation_id, claimer_id, resolver_id)
+            assert outcomes in (["claimed", "refused"], ["refused", "resolved"]), outcomes
