@@ -9,15 +9,15 @@ returns None and the hand-off falls back to an honest message without queue figu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
+import aiohttp
 import yaml
 
 from core.signing import sign
@@ -68,23 +68,34 @@ class EscalationClient:
         self.base_url = base_url if base_url is not None else configured_base_url()
         self.secret = secret if secret is not None else os.environ.get("ESCALATION_HOOK_SECRET", "")
         self.timeout = timeout
+        self._http: Optional[aiohttp.ClientSession] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
-    def escalate(self, escalation: Dict[Text, Any]) -> Optional[EscalationReceipt]:
-        """POST the escalation; the service's receipt, or None when it cannot be had."""
+    async def _session(self) -> aiohttp.ClientSession:
+        """One pooled HTTP session per event loop (the action server runs one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http.closed or self._loop is not loop:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+            self._loop = loop
+        return self._http
+
+    async def escalate(self, escalation: Dict[Text, Any]) -> Optional[EscalationReceipt]:
+        """POST the escalation; the service's receipt, or None when it cannot be had.
+
+        Asynchronous, so that a slow service holds up only this hand-off, never the other
+        conversations' actions on the action server's event loop.
+        """
         if not self.base_url:
             return None
         body = json.dumps(escalation, ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(
-            f"{self.base_url}/hooks/escalations",
-            data=body,
-            headers={"Content-Type": "application/json",
-                     "X-Signature": sign(body, self.secret)},
-            method="POST",
-        )
+        headers = {"Content-Type": "application/json", "X-Signature": sign(body, self.secret)}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                answer = json.loads(response.read())
-        except (urllib.error.URLError, OSError, ValueError) as error:
+            http = await self._session()
+            async with http.post(f"{self.base_url}/hooks/escalations", data=body,
+                                 headers=headers) as response:
+                response.raise_for_status()
+                answer = json.loads(await response.read())
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as error:
             logger.warning("escalation service did not answer: %s", error)
             return None
         receipt = parse_receipt(answer)

@@ -149,7 +149,7 @@ class ActionHandoff(Action):
         dispatcher.utter_message(response=intro_response(reason, order_number),
                                  order_number=order_number)
         dispatcher.utter_message(response="utter_handoff_context")
-        receipt = self.client.escalate(escalation_payload(tracker, reason))
+        receipt = await self.client.escalate(escalation_payload(tracker, reason))
         expected = expectation(receipt, language, tracker.sender_id, self.clock())
         dispatcher.utter_message(**expected)
         return [

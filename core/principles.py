@@ -7,6 +7,7 @@ The policy (bot/components/principles_policy.py) returns these defaults from
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict
 
@@ -51,7 +52,13 @@ DEFAULT_PRINCIPLES_CONFIG: Dict[str, Any] = {
 
 
 def principles_config(path: Path = CONFIG_FILE) -> Dict[str, Any]:
-    """The defaults with bot/config.yml's PrinciplesPolicy settings on top."""
+    """The defaults with bot/config.yml's PrinciplesPolicy settings on top (read once per
+    process: every hand-off scores its conversation with them)."""
+    return dict(_read_principles_config(path))
+
+
+@lru_cache(maxsize=None)
+def _read_principles_config(path: Path) -> Dict[str, Any]:
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     configured: Dict[str, Any] = next((p for p in config.get("policies", [])
                        if str(p.get("name", "")).endswith("PrinciplesPolicy")), {})
