@@ -11,8 +11,8 @@ from typing import Iterator
 import pytest
 
 from core.content import load_content
-from tests.support.escalation_stub import SECRET, EscalationStub, escalation_stub
-from tests.support.servers import Bot, running_bot, texts
+from tests.support.escalation_stub import EscalationStub, bot_escalating_to, escalation_stub
+from tests.support.servers import Bot, texts
 
 pytestmark = pytest.mark.server
 TEXTS = load_content()
@@ -28,8 +28,7 @@ def stub() -> Iterator[EscalationStub]:
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, stub: EscalationStub) -> Iterator[Bot]:
-    env = {"ESCALATION_URL": stub.url, "ESCALATION_HOOK_SECRET": SECRET}
-    with running_bot(Path(tmp_path_factory.mktemp("conversation")), env) as running:
+    with bot_escalating_to(stub, Path(tmp_path_factory.mktemp("conversation"))) as running:
         yield running
 
 

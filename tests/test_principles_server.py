@@ -14,7 +14,7 @@ import pytest
 
 from core.content import load_content
 from core.opening_hours import describe_opening, describe_wait, schedule_for
-from tests.support.escalation_stub import SECRET, EscalationStub, escalation_stub
+from tests.support.escalation_stub import EscalationStub, bot_escalating_to, escalation_stub
 from tests.support.servers import ROOT, Bot, running_bot, texts
 
 pytestmark = pytest.mark.server
@@ -31,8 +31,7 @@ def stub() -> Iterator[EscalationStub]:
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, stub: EscalationStub) -> Iterator[Bot]:
-    env = {"ESCALATION_URL": stub.url, "ESCALATION_HOOK_SECRET": SECRET}
-    with running_bot(Path(tmp_path_factory.mktemp("principles")), env) as running:
+    with bot_escalating_to(stub, Path(tmp_path_factory.mktemp("principles"))) as running:
         yield running
 
 

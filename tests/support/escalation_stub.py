@@ -7,9 +7,11 @@ import json
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List
+from pathlib import Path
+from typing import Any, ContextManager, Dict, Iterator, List
 
 from core.signing import sign as signature
+from tests.support.servers import Bot, running_bot
 
 SECRET = "test-secret"
 
@@ -54,3 +56,8 @@ def escalation_stub(answer: Dict[str, Any]) -> Iterator[EscalationStub]:
         yield stub
     finally:
         server.shutdown()
+
+
+def bot_escalating_to(stub: EscalationStub, workdir: Path) -> ContextManager[Bot]:
+    """The running bot whose action server hands off to this stand-in, with its secret."""
+    return running_bot(workdir, {"ESCALATION_URL": stub.url, "ESCALATION_HOOK_SECRET": SECRET})
