@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, cast
 
@@ -10,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Agent, Conversation
+from api.models import Agent, Conversation, utcnow
 from api.security import hash_token
 from api.services.hub import Hub
 
@@ -38,14 +39,24 @@ def bearer(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(B
     return credentials.credentials.strip()
 
 
-def agent_for_token(session: Session, token: str) -> Agent | None:
-    return session.scalar(select(Agent).where(Agent.token_hash == hash_token(token)))
+def agent_for_token(session: Session, token: str, token_days: int,
+                    now: dt.datetime | None = None) -> Agent | None:
+    """The agent whose token this is, while it is neither revoked nor expired."""
+    agent = session.scalar(select(Agent).where(Agent.token_hash == hash_token(token)))
+    if agent is None or agent.revoked_at is not None:
+        return None
+    issued = agent.token_issued_at or agent.created_at
+    if (now or utcnow()) - issued > dt.timedelta(days=token_days):
+        return None
+    return agent
 
 
-def current_agent(session: SessionDep, token: Annotated[str, Depends(bearer)]) -> Agent:
-    agent = agent_for_token(session, token)
+def current_agent(session: SessionDep, hub: HubDep,
+                  token: Annotated[str, Depends(bearer)]) -> Agent:
+    agent = agent_for_token(session, token, hub.settings.agent_token_days, hub.clock())
     if agent is None:
-        raise HTTPException(401, "unknown agent token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "unknown, expired or revoked agent token",
+                            headers={"WWW-Authenticate": "Bearer"})
     return agent
 
 

@@ -75,6 +75,9 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the token works from here until `agent_token_days` later, unless revoked
+    token_issued_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
 
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
                                  "before a waiting time is given at all")
     wait_floor_minutes: int = Field(default=2, description="the shortest wait ever promised")
     max_message_length: int = 2000
+    agent_token_days: int = Field(default=90, description="an agent token expires this many days "
+                                  "after it was issued; `python -m api agents rotate` issues anew")
     max_body_bytes: int = Field(default=65_536, description="larger request bodies are refused "
                                 "with 413 before they are read")
     metrics_token: str = Field(default="", description="bearer token for GET /metrics; without "

@@ -84,10 +84,11 @@ async def agents_socket(websocket: WebSocket, token: str = "") -> None:
 
     def known_agent() -> bool:
         with hub.database.sessions() as session:
-            return agent_for_token(session, token) is not None
+            return agent_for_token(session, token, hub.settings.agent_token_days,
+                                   hub.clock()) is not None
 
     if not await asyncio.to_thread(known_agent):
-        await websocket.close(code=4401, reason="unknown agent token")
+        await websocket.close(code=4401, reason="unknown, expired or revoked agent token")
         return
     await websocket.accept()
     queue = hub.bus.subscribe_agents()

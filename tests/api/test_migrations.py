@@ -49,8 +49,33 @@ def test_statuses_survive_the_move_to_enums_and_back(database_url: str) -> None:
         connection.execute(sa.text("UPDATE escalations SET status = 'lost'"))
     database.engine.dispose()
 
+    # one revision per transaction: on SQLite, 0002 can switch foreign keys off for its table
+    # copies only before the transaction's first write (the PRAGMA is ignored inside one)
+    migrate(database_url, "0002", down=True)
     migrate(database_url, "0001", down=True)
     engine = make_engine(database_url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE escalations SET status = 'anything'"))
     engine.dispose()
+
+
+def test_agent_tokens_get_an_issue_time_and_lose_it_on_the_way_back(database_url: str) -> None:
+    migrate(database_url, "0002")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO agents (name, token_hash, created_at) "
+                                   "VALUES ('Old', 'hash', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    migrate(database_url, "head")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        issued, revoked = connection.execute(sa.text(
+            "SELECT token_issued_at, revoked_at FROM agents")).one()
+    engine.dispose()
+    assert issued is not None and revoked is None  # an existing token keeps working
+    migrate(database_url, "0002", down=True)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("agents")}
+    engine.dispose()
+    assert "token_issued_at" not in columns and "revoked_at" not in columns

@@ -13,6 +13,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests.support.api import (
     METRICS_TOKEN,
+    add_agent,
     auth,
     claimed_escalation,
     hook_body,
@@ -131,3 +132,38 @@ def test_the_console_forbids_framing_and_foreign_scripts(client: TestClient) -> 
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert "script-src" not in headers["content-security-policy"]  # default-src 'self' only
     assert headers["x-frame-options"] == "DENY"
+
+
+def test_an_agent_token_can_be_rotated_and_revoked_from_the_command_line(settings: Settings) -> None:
+    env = {**os.environ, "NORDHEM_DATABASE_URL": settings.database_url, "PYTHONPATH": str(ROOT)}
+
+    def cli(*words: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "api", "agents", *words], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+
+    old = cli("create", "Mette").stdout.strip()
+    new = cli("rotate", "Mette").stdout.strip()
+    assert new and new != old
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/api/agents/me", headers=auth(old)).status_code == 401
+        assert client.get("/api/agents/me", headers=auth(new)).status_code == 200
+        assert "revoked" in cli("revoke", "Mette").stdout
+        assert client.get("/api/agents/me", headers=auth(new)).status_code == 401
+    assert "revoked" in cli("list").stdout
+    assert cli("revoke", "Nobody").returncode == 2
+
+
+def test_an_agent_token_expires_after_its_lifetime(settings: Settings) -> None:
+    import datetime as dt
+
+    from api.migrate import upgrade
+
+    upgrade(settings.database_url)
+    token = add_agent(settings, "Ola")
+    issued_now = dt.datetime.now(dt.timezone.utc)
+    day_91 = issued_now + dt.timedelta(days=91)
+    with TestClient(create_app(settings, clock=lambda: issued_now)) as client:
+        assert client.get("/api/agents/me", headers=auth(token)).status_code == 200
+    with TestClient(create_app(settings, clock=lambda: day_91)) as client:
+        response = client.get("/api/agents/me", headers=auth(token))
+        assert response.status_code == 401 and "expired" in response.json()["detail"]

@@ -34,7 +34,8 @@ def _in(values: tuple[str, ...]) -> str:
 def _sqlite_foreign_keys(on: bool) -> None:
     # SQLite drops and recreates a table in batch mode; with foreign keys enforced, dropping a
     # table that messages and escalations refer to would fail (the pragma is a no-op inside a
-    # transaction, i.e. on a fresh database, where the tables are empty anyway)
+    # transaction, i.e. on a fresh database, where the tables are empty anyway; so on SQLite,
+    # downgrade through this revision one revision per transaction)
     if op.get_bind().dialect.name == "sqlite":
         op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
