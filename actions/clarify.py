@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from core import vocabulary as v
 from core.content import in_language, load_content, topic_labels
+from core.followups import ASPECT_SEPARATOR
 from core.languages import DEFAULT_LANGUAGE
 
 MAX_TOPICS = 3
@@ -87,5 +88,5 @@ def misread_message(events: List[Dict[Text, Any]]) -> Tuple[List[Dict[Text, Any]
     for event in events[before + 1:latest]:
         name = (event.get("metadata") or {}).get("utter_action") or ""
         if event.get("event") == "bot" and name.startswith("utter_"):
-            answered.append(name[len("utter_"):].split("__")[0])
+            answered.append(name[len("utter_"):].split(ASPECT_SEPARATOR)[0])
     return ranking, answered

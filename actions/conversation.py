@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from core.patterns import mask_personal_data
+from core.personal_data import mask
 from core.vocabulary import DETAIL_SLOTS, NON_TOPIC_INTENTS
 
 THREAT_PATTERNS = re.compile(
@@ -28,7 +28,7 @@ def transcript(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
             text = event["text"]
             if text.startswith("/"):  # a button: show what the customer chose
                 text = f"[{text[1:].split('{')[0]}]"
-            lines.append({"sender": "customer", "text": mask_personal_data(text),
+            lines.append({"sender": "customer", "text": mask(text),
                           "timestamp": event.get("timestamp")})
         elif event.get("event") == "bot" and event.get("text"):
             lines.append({"sender": "bot", "text": event["text"],
@@ -72,5 +72,5 @@ def summary(
     if facts:
         parts.append("Details: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in facts.items()) + ".")
     if last_message:
-        parts.append(f'Last message: "{mask_personal_data(last_message)[:200]}"')
+        parts.append(f'Last message: "{mask(last_message)[:200]}"')
     return " ".join(parts)

@@ -1,7 +1,8 @@
 """Patterns for the details customers type: order numbers, e-mail, phone, postcodes, IDs.
 
-Kept apart from the Rasa component so that the action server and the logger can use the
-same patterns (for example to mask personal identity numbers before logging).
+Kept apart from the Rasa component so that the action server and the service can use the
+same patterns. Identity, card and IBAN numbers are found by checksum (core/personal_data.py,
+which also masks them) so that they are never read as order numbers.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Text
 
-from core.personal_data import find_personal_data, mask
+from core.personal_data import find_personal_data
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Norwegian fødselsnummer (11 digits), Swedish personnummer (YYMMDD-XXXX or
@@ -117,7 +118,3 @@ def find_bare_order_number(text: Text) -> Text | None:
             return match.group(1)
     return None
 
-
-def mask_personal_data(text: Text) -> Text:
-    """Identity, card and IBAN numbers masked (core/personal_data.py)."""
-    return mask(text)

@@ -62,9 +62,7 @@ class Scorecard:
     @property
     def score(self) -> Optional[float]:
         """Share of the principles that applied and were met."""
-        verdicts = [getattr(self, name) for name in PRINCIPLE_FIELDS]
-        applied = [v for v in verdicts if v is not None]
-        return round(sum(applied) / len(applied), 3) if applied else None
+        return score_of(asdict(self))
 
     def as_dict(self) -> Dict[Text, Any]:
         """Every field and the score, as JSON-ready values."""
@@ -166,10 +164,13 @@ def with_handoff_measured(card: Mapping[Text, Any], owned: bool, expectations: b
     """The card with the hand-off's two principles as they were measured, and its score."""
     measured = {**card, "handed_off": True, "resolved_without_handoff": False,
                 "handoff_owned_with_summary": owned, "expectations_set": expectations}
-    verdicts = [measured.get(name) for name in PRINCIPLE_FIELDS]
-    applied = [verdict for verdict in verdicts if verdict is not None]
-    measured["score"] = round(sum(applied) / len(applied), 3) if applied else None
+    measured["score"] = score_of(measured)
     return measured
+
+
+def score_of(card: Mapping[Text, Any]) -> Optional[float]:
+    """Share of the principles that applied (not None) and were met."""
+    return _share([card[name] for name in PRINCIPLE_FIELDS if card.get(name) is not None])
 
 
 def aggregate(cards: Iterable[Mapping[Text, Any]]) -> Dict[Text, Any]:
@@ -184,7 +185,7 @@ def aggregate(cards: Iterable[Mapping[Text, Any]]) -> Dict[Text, Any]:
         applied = [card[name] for card in cards if card.get(name) is not None]
         summary[name] = _share(applied)
     scores = [card["score"] for card in cards if card.get("score") is not None]
-    summary["mean_score"] = round(sum(scores) / len(scores), 3) if scores else None
+    summary["mean_score"] = _share(scores)
     return summary
 
 
