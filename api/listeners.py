@@ -21,7 +21,7 @@ from api.events import (
 )
 from api.services import estimates, outbox
 from api.services.hub import Hub
-from api.services.serialize import escalation_info
+from api.services.serialize import escalation_info, queue_moment
 from core.vocabulary import ConversationStatus
 
 
@@ -79,8 +79,10 @@ def queue_places(hub: Hub) -> Listener:
         if not isinstance(event, QUEUE_CHANGES):
             return
         with hub.database.sessions() as session:
-            places = [(escalation.conversation_id, escalation_info(hub, session, escalation))
-                      for escalation in estimates.queued(session)]
+            moment = queue_moment(hub, session)  # once for the whole queue
+            places = [(escalation.conversation_id,
+                       escalation_info(hub, session, escalation, place, moment))
+                      for place, escalation in enumerate(estimates.queued(session), start=1)]
         for conversation_id, info in places:
             hub.bus.to_conversation(conversation_id, {
                 "type": "queue", "status": ConversationStatus.QUEUED.value,

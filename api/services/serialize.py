@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import select
@@ -57,18 +58,33 @@ def conversation_messages(session: Session, conversation_id: str, after: int = 0
     return list(session.scalars(query))
 
 
-def escalation_info(hub: Hub, session: Session, escalation: Escalation) -> EscalationInfo:
-    """Where the escalation's customer stands now, told the same way everywhere: the receipt,
-    the conversation's status and the live queue updates."""
+@dataclass(frozen=True)
+class QueueMoment:
+    """The moment a queue is read, and its observed service rate then (None: no basis)."""
+
+    now: dt.datetime
+    rate: Optional[float]
+
+
+def queue_moment(hub: Hub, session: Session) -> QueueMoment:
     now = hub.clock()
-    open_now, next_open = estimates.opening(escalation.language, now)
-    place = estimates.position(session, escalation)  # None unless queued
-    wait = None
-    if open_now:
-        settings = hub.settings
-        rate = estimates.served_per_minute(session, now, settings.wait_window_minutes,
-                                           settings.wait_min_served)
-        wait = estimates.wait_for(place, rate, settings.wait_floor_minutes)
+    settings = hub.settings
+    return QueueMoment(now, estimates.served_per_minute(
+        session, now, settings.wait_window_minutes, settings.wait_min_served))
+
+
+def escalation_info(hub: Hub, session: Session, escalation: Escalation,
+                    place: Optional[int] = None,
+                    moment: Optional[QueueMoment] = None) -> EscalationInfo:
+    """Where the escalation's customer stands now, told the same way everywhere: the receipt,
+    the conversation's status and the live queue updates. A caller telling every waiting
+    customer passes each place and one moment, so the queue is read once, not per customer."""
+    moment = moment or queue_moment(hub, session)
+    open_now, next_open = estimates.opening(escalation.language, moment.now)
+    if place is None:
+        place = estimates.position(session, escalation)  # None unless queued
+    wait = estimates.wait_for(place, moment.rate, hub.settings.wait_floor_minutes) \
+        if open_now else None
     return EscalationInfo(reference=escalation.reference, position=place,
                           eta_minutes=wait.low if wait else None,
                           eta_max_minutes=wait.high if wait else None,
