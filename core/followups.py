@@ -29,6 +29,8 @@ CONTINUATION = {
     "da": r"og|men|hvad med|hvis|om|det|den|dem|de|dette|samme|også|så",
     "sv": r"och|men|vad gäller|hur är det med|om|det|den|dem|de|detta|samma|också|då",
 }
+# every language's continuation words in one pattern, compiled once (read on every message)
+CONTINUES = re.compile(rf"(?<![\w])(?:{'|'.join(CONTINUATION.values())})(?![\w])", re.IGNORECASE)
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
@@ -80,15 +82,13 @@ def is_short(text: str) -> bool:
     return len(WORD.findall(text)) <= MAX_FOLLOW_UP_WORDS
 
 
-def continues(text: str, language: str) -> bool:
+def continues(text: str) -> bool:
     """Whether the message leans on what was said before ("og ...", "hva med ...", "det").
 
-    The conversation's language comes first, but a Swede's "och" after a Norwegian answer
-    leans on it just the same, so every language's words count.
+    Every language's words count: a Swede's "och" after a Norwegian answer leans on it
+    just the same.
     """
-    ordered = [language, *(lang for lang in CONTINUATION if lang != language)]
-    return any(re.search(rf"(?<![\w])(?:{CONTINUATION[lang]})(?![\w])", text, re.IGNORECASE)
-               for lang in ordered if lang in CONTINUATION)
+    return CONTINUES.search(text) is not None
 
 
 def follow_up_aspect(text: str, language: str, topic: Optional[str]) -> Optional[str]:

@@ -148,7 +148,7 @@ def follow_up(turn: TurnInput, rules: TurnRules) -> Optional[Plan]:
         turn.intent in rules.answerable and turn.intent != turn.topic
         and turn.confidence >= rules.new_topic_confidence and not turn.ambiguous
     )
-    if sure_of_another_topic and not continues(turn.text, turn.language):
+    if sure_of_another_topic and not continues(turn.text):
         return None
     return Plan([ANSWER_PREFIX + aspect_key(turn.topic, aspect), v.UTTER_ANYTHING_ELSE],
                 slots={v.SLOT_TOPIC: turn.topic})
@@ -158,7 +158,7 @@ def same_topic(turn: TurnInput, rules: TurnRules) -> Optional[Plan]:
     """A short "and ...?" with no aspect answer, which the NLU also finds near the topic:
     the topic's own answer, read in context rather than guessed at with a question."""
     topic = turn.topic
-    if topic is None or not is_short(turn.text) or not continues(turn.text, turn.language):
+    if topic is None or not is_short(turn.text) or not continues(turn.text):
         return None
     near = [item.get("name") for item in list(turn.ranking)[: rules.context_ranks]]
     if topic not in near or turn.intent == topic and not turn.ambiguous:
