@@ -224,26 +224,27 @@ def production_model_table(model_path: Path = ROOT / "models" / "current.tar.gz"
         wrong = sum(v["language"] != language for v in verdicts) / len(verdicts)
         clear = [v for v in verdicts if v["clear"]]
         wrong_clear = sum(v["language"] != language for v in clear) / max(1, len(clear))
-        split = sum(len(asked_topics(p)) >= 2 for p in parsed) / len(parsed)
+        split = sum(bool(asked_topics(p)) for p in parsed) / len(parsed)
         rows.append((name, len(items), accuracy, wrong, len(clear) / len(verdicts), wrong_clear,
                      split))
     return rows
 
 
 def asked_topics(parsed: Dict) -> List[Text]:
-    """The distinct topics a message would be answered on as several questions (the policy's
-    default: asked, a topic, at least 0.6 sure). A single question must give at most one."""
-    from core.principles import DEFAULT_PRINCIPLES_CONFIG
-    from core.vocabulary import COMPLAINT_INTENT, NON_TOPIC_INTENTS
+    """The topics PrinciplesPolicy would answer one by one for this message, by the policy's
+    own rule and defaults. A single question must give none."""
+    from bot.components.conversation_state import TurnInput, TurnRules, questions_in
+    from core.content import CONTENT_DIR, read_texts
+    from core.principles import DEFAULT_PRINCIPLES_CONFIG as config
+    from core.vocabulary import SMALL_TALK_INTENTS
 
-    needed = DEFAULT_PRINCIPLES_CONFIG["min_question_confidence"]
-    topics: List[Text] = []
-    for question in parsed.get("questions") or []:
-        intent = question["intent"]
-        if (question.get("asks") and question["confidence"] >= needed and intent not in topics
-                and intent not in NON_TOPIC_INTENTS and intent != COMPLAINT_INTENT):
-            topics.append(intent)
-    return topics
+    intent = parsed.get("intent") or {}
+    turn = TurnInput(text=parsed.get("text") or "", intent=intent.get("name"),
+                     confidence=float(intent.get("confidence") or 0.0), language="nb",
+                     ambiguous=False, questions=parsed.get("questions") or ())
+    topics = frozenset(read_texts(CONTENT_DIR / "faq.yml")) - SMALL_TALK_INTENTS
+    return questions_in(turn, TurnRules(topics, config["min_question_confidence"],
+                                        config["new_topic_confidence"], config["max_questions"]))
 
 
 def main() -> None:
