@@ -37,7 +37,7 @@ $(API_STAMP): pyproject.toml requirements/api.lock
 	@$(PYTHON3) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: the escalation service needs Python 3.11+ as $(PYTHON3)"; exit 1; }
 	@$(PYTHON3) -m venv $(API_VENV)
-	@$(API_VENV)/bin/pip install -c requirements/api.lock -e ".[api,dev,browser,lint]"
+	@$(API_VENV)/bin/pip install -c requirements/api.lock -e ".[api,dev,fuzz,browser,lint]"
 	@touch $(API_STAMP)
 
 # Browser tests: Debian's Chromium (Playwright's own browser download does not work here)
