@@ -19,7 +19,7 @@ RASA_PORT    ?= 5005
 ACTIONS_PORT ?= 5055
 API_PORT     ?= 8000
 
-.PHONY: help install domain train validate run test test-unit test-stories bench bench-nlu bench-dialogue lint lock clean
+.PHONY: help install domain train validate run test test-unit test-stories bench bench-nlu bench-dialogue lint audit fuzz lock clean
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
@@ -91,6 +91,10 @@ test-unit: domain $(API_STAMP)  ## the fast tests only (no servers)
 	@$(PY) -m pytest -q tests --ignore=tests/api -m "not server"
 	@$(API_PY) -m pytest -q tests/api tests/core -m "not server"
 
+# Schemathesis for longer than make test's bounded run (about 5 minutes), against the running stack.
+fuzz: train $(API_STAMP)  ## schemathesis over the service's OpenAPI schema, 300 examples per operation
+	@NORDHEM_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(API_PY) -m pytest -q tests/api/test_fuzz.py
+
 # The whole path under load (about 15 minutes): docs/benchmarks.md has the last results.
 bench: train $(API_STAMP)  ## latency and throughput under load (about 15 minutes)
 	@$(API_PY) -m tools.bench $(BENCH_ARGS)
@@ -104,10 +108,14 @@ bench-nlu: train  ## NLU benchmark on xSID and cross-validation on our data
 bench-dialogue: train $(API_STAMP)  ## multi-turn held-out conversations through the service (benchmarks/dialogue)
 	@$(API_PY) -m tools.bench_dialogue $(BENCH_ARGS)
 
-lint: $(STAMP) $(API_STAMP)  ## ruff, mypy (core, api) and the import contracts between the parts
+lint: $(STAMP) $(API_STAMP)  ## ruff, mypy (core, api), the import contracts between the parts, pip-audit
 	@$(API_VENV)/bin/ruff check core bot actions tools tests api
 	@$(API_VENV)/bin/lint-imports
 	@$(API_VENV)/bin/mypy
+	@$(MAKE) --no-print-directory audit
+
+audit: $(API_STAMP)  ## pip-audit of both lock files (requirements/audit-accepted.yml lists accepted findings)
+	@$(API_PY) tools/audit.py
 
 lock: $(STAMP) $(API_STAMP)  ## write the exact versions of both environments to requirements/
 	@(echo "# Exact versions of the bot environment ($(VENV), Python 3.10), used as pip constraints."; \
