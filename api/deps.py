@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Agent, Conversation, utcnow
+from api.rate_limits import RateLimits
 from api.security import hash_token
 from api.services.hub import Hub
 
@@ -78,5 +79,25 @@ def current_conversation(conversation_id: str, session: SessionDep,
 CurrentAgent = Annotated[Agent, Depends(current_agent)]
 CurrentConversation = Annotated[Conversation, Depends(current_conversation)]
 
-# an escalation's id as the database can hold it: a larger one cannot exist (404, not 500)
-EscalationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the escalation's id")]
+
+def get_rate_limits(request: Request) -> RateLimits:
+    return cast(RateLimits, request.app.state.rate_limits)
+
+
+async def conversation_within_limit(
+        conversation: CurrentConversation,
+        limits: Annotated[RateLimits, Depends(get_rate_limits)]) -> Conversation:
+    """The conversation, when its customer may send one more message now (else 429).
+    Counted after the token check, so that someone who only knows a conversation's id
+    (it is in URLs and logs) cannot use up its customer's messages; the per-IP limit
+    already guards that check."""
+    await limits.message(conversation.id)
+    return conversation
+
+
+ConversationWithinLimit = Annotated[Conversation, Depends(conversation_within_limit)]
+
+# Row ids are INTEGER columns: PostgreSQL holds at most 2**31 - 1, so a larger id cannot
+# exist and is refused with 422 instead of failing in the database with a 500.
+MAX_ROW_ID = 2**31 - 1
+EscalationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the escalation's id")]

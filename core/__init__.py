@@ -7,6 +7,7 @@ frameworks. `make lint` enforces that it imports nothing of bot, actions, api, r
 rasa_sdk, fastapi or sqlalchemy.
 
 - `languages`: the languages (and countries) the assistant serves;
+- `limits`: limits every part enforces alike (the longest customer message);
 - `content`: the texts in content/*.yml, per language;
 - `opening_hours`: when customer service is open, per country, with public holidays;
 - `patterns`: details customers type (order numbers, e-mail, phone, ...);

@@ -10,6 +10,10 @@ Usage (in the service's environment, .venv-api):
     PYTHONPATH=. .venv-api/bin/python -m tools.bench_dialogue [--only ID] [--lang nb]
     PYTHONPATH=. .venv-api/bin/python -m tools.bench_dialogue --url URL --agent-token T
 
+A service given with --url must let one IP start every conversation of the run: raise its
+NORDHEM_RATE_LIMIT_NEW_CONVERSATIONS and NORDHEM_RATE_LIMIT_REQUESTS for the run (the
+stack started here sets them out of the way, tests/support/stack.py).
+
 By default the whole stack is started in a temporary directory (Rasa with
 models/current.tar.gz, the action server and the service on SQLite) and an agent is
 created for it. Only the service's public HTTP contract is used: start a conversation,
@@ -533,6 +537,9 @@ class Service:
 
     def start(self, language: str) -> Tuple[str, str]:
         response = self.client.post("/api/conversations", json={"language": language})
+        if response.status_code == 429:
+            raise RuntimeError("the service's rate limits stop the benchmark: raise its "
+                               "NORDHEM_RATE_LIMIT_* settings for the run")
         response.raise_for_status()
         body = response.json()
         return body["conversation_id"], body["customer_token"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from api.deps import CurrentConversation, HubDep, SessionDep
+from fastapi import APIRouter, Query
+
+from api.deps import MAX_ROW_ID, ConversationWithinLimit, CurrentConversation, HubDep, SessionDep
 from api.schemas import (
     ConversationStarted,
     CustomerMessage,
@@ -16,26 +18,32 @@ from api.services import conversations
 from api.services.serialize import conversation_messages, message_out
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "too many requests (see the rate limits in README.md); the "
+                         "Retry-After header says in how many seconds to try again"}}
 
 
-@router.post("", response_model=ConversationStarted, status_code=201)
+@router.post("", response_model=ConversationStarted, status_code=201, responses=TOO_MANY)
 def start_conversation(body: StartConversation, session: SessionDep) -> ConversationStarted:
-    """Start a conversation; keep the customer token: it is the only key to it."""
+    """Start a conversation; keep the customer token: it is the only key to it.
+    Too many from one IP: 429 with Retry-After."""
     conversation, token = conversations.start(session, body.language, body.page)
     return ConversationStarted(conversation_id=conversation.id, customer_token=token)
 
 
 @router.post("/{conversation_id}/messages", response_model=MessagesReply,
-             responses={409: {"description": "the conversation is closed"}})
-async def post_message(body: CustomerMessage, conversation: CurrentConversation,
+             responses={409: {"description": "the conversation is closed"}, **TOO_MANY})
+async def post_message(body: CustomerMessage, conversation: ConversationWithinLimit,
                        session: SessionDep, hub: HubDep) -> MessagesReply:
-    """A customer message (text or button payload) and what came back."""
+    """A customer message (text or button payload) and what came back. Too many from one
+    conversation, or from one IP: 429 with Retry-After."""
     return await conversations.post(hub, session, conversation, body)
 
 
 @router.get("/{conversation_id}/messages", response_model=History)
 def history(conversation: CurrentConversation, session: SessionDep, hub: HubDep,
-            after: int = 0) -> History:
+            after: int = Query(0, ge=0, le=MAX_ROW_ID,
+                               description="only messages with a larger id")) -> History:
     """Everything said so far (after message id `after`), to resume after a reload."""
     messages = conversation_messages(session, conversation.id, after=after)
     return History(messages=[message_out(m) for m in messages], status=conversation.status,

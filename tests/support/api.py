@@ -15,17 +15,26 @@ from api.db import Database
 from api.models import Agent
 from api.security import hash_token, new_token, sign
 from api.settings import Settings
+from tests.support.stack import RATE_LIMITS_OUT_OF_THE_WAY
 
 HOOK_SECRET = "hook-secret-for-tests"
 HELPDESK_SECRET = "helpdesk-secret-for-tests"
 METRICS_TOKEN = "metrics-token-for-tests"
+# the stack's rate limits, which no test or benchmark reaches, as settings
+NO_RATE_LIMITS = {name.removeprefix("NORDHEM_").lower(): value
+                  for name, value in RATE_LIMITS_OUT_OF_THE_WAY.items()}
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
         database_url=database_url, hook_secret=HOOK_SECRET, helpdesk_secret=HELPDESK_SECRET,
         rasa_url="http://127.0.0.1:9", actions_url="http://127.0.0.1:9",
-        cors_origins="https://shop.example", rasa_timeout_seconds=2, metrics_token=METRICS_TOKEN)
+        cors_origins="https://shop.example", rasa_timeout_seconds=2, metrics_token=METRICS_TOKEN,
+        # no tracker store unless a test gives one: never the developer's .rasa/trackers.db
+        tracker_store_url="sqlite://",
+        # one test client is one IP creating many conversations: limits out of the way,
+        # except where a test sets its own (tests/api/test_rate_limits.py)
+        **NO_RATE_LIMITS)
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
