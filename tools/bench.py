@@ -173,18 +173,27 @@ def memory(stack: Any) -> dict[str, float]:
     return {name: rss_mb(pid) for name, pid in pids.items()}
 
 
+async def authenticate(socket: Any, token: str) -> None:
+    """The token in the first frame; events flow once the service says "ready"."""
+    await socket.send(json.dumps({"type": "auth", "token": token}))
+    reply = json.loads(await socket.recv())
+    if reply != {"type": "ready"}:
+        raise RuntimeError(f"expected the service's ready, got {reply}")
+
+
 async def handoff_timings(api: str, agent_token: str, runs: int) -> dict[str, Any]:
     """Bot reply to agent WebSocket, and agent reply to customer WebSocket, in ms."""
     to_agent, to_customer = [], []
     ws = api.replace("http", "ws")
     async with httpx.AsyncClient(timeout=30) as http, \
-            connect(f"{ws}/ws/agents?token={agent_token}") as agents:
+            connect(f"{ws}/ws/agents") as agents:
+        await authenticate(agents, agent_token)
         for _ in range(runs):
             started = (await http.post(f"{api}/api/conversations", json={"language": "nb"})).json()
             conversation = started["conversation_id"]
             customer = {"Authorization": f"Bearer {started['customer_token']}"}
-            async with connect(f"{ws}/ws/conversations/{conversation}?token="
-                               f"{started['customer_token']}") as customer_socket:
+            async with connect(f"{ws}/ws/conversations/{conversation}") as customer_socket:
+                await authenticate(customer_socket, started["customer_token"])
                 await http.post(f"{api}/api/conversations/{conversation}/messages",
                                 json={"text": "jeg vil snakke med et menneske"}, headers=customer)
                 replied = time.perf_counter()

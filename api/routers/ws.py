@@ -1,9 +1,21 @@
-"""Live push: a customer's conversation, and the agents' queue."""
+"""Live push: a customer's conversation, and the agents' queue.
+
+Both sockets authenticate with their first frame, never the URL (URLs end up in access logs,
+proxies and browser history): the client connects, then sends
+`{"type": "auth", "token": "..."}` within NORDHEM_WS_AUTH_SECONDS. Once the socket is
+subscribed the server sends `{"type": "ready"}`; events follow, and `{"type": "ping"}` when
+quiet. The customer's socket takes `{"type": "typing"}` frames after that.
+
+Close codes: 4400 a token in the URL, a first frame that is not an auth frame, or a frame
+that is not JSON; 4401 unknown, expired or revoked agent token; 4403 the token is not this
+conversation's; 4404 no such conversation; 4408 no auth frame in time.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
@@ -16,6 +28,52 @@ from api.services.hub import Hub
 
 router = APIRouter(tags=["live"])
 PING_SECONDS = 25
+AUTH_FRAME = 'the first frame must be {"type": "auth", "token": "..."}'
+
+
+class Refused(Exception):
+    """Close the socket with this application code and reason (at most 123 bytes)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+async def _first_frame_token(websocket: WebSocket, seconds: float) -> str:
+    """The token of the auth frame; `Refused` without one in time."""
+    if "token" in websocket.query_params:
+        raise Refused(4400, "send the token in the first frame, never in the URL")
+    try:
+        message = await asyncio.wait_for(websocket.receive(), timeout=seconds)
+    except asyncio.TimeoutError:
+        raise Refused(4408, f"no auth frame within {seconds:g} s") from None
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    try:
+        frame = json.loads(message.get("text") or "")
+    except ValueError:
+        frame = None
+    if not (isinstance(frame, dict) and frame.get("type") == "auth"
+            and isinstance(frame.get("token", ""), str)):
+        raise Refused(4400, AUTH_FRAME)
+    return str(frame.get("token", "")).strip()
+
+
+async def _authenticated(websocket: WebSocket, check: Callable[[str], None]) -> bool:
+    """Accept, read the auth frame and run `check(token)` (in a thread: it reads the database;
+    it raises `Refused`). False when the socket was closed instead."""
+    hub: Hub = websocket.app.state.hub
+    await websocket.accept()
+    try:
+        token = await _first_frame_token(websocket, hub.settings.ws_auth_seconds)
+        await asyncio.to_thread(check, token)
+    except Refused as refused:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code=refused.code, reason=refused.reason)
+        return False
+    except WebSocketDisconnect:
+        return False
+    return True
 
 
 async def _pump(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
@@ -30,34 +88,47 @@ async def _pump(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> N
 
 async def _serve(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]],
                  on_message: Optional[Callable[[Any], Awaitable[None]]] = None) -> None:
-    pump = asyncio.create_task(_pump(websocket, queue))
+    """Say ready, then push the subscribed `queue` and hand each frame to `on_message`."""
+    pump: Optional[asyncio.Task[None]] = None
     try:
+        await websocket.send_json({"type": "ready"})
+        pump = asyncio.create_task(_pump(websocket, queue))
         while True:
-            data = await websocket.receive_json()
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            try:
+                data = json.loads(message.get("text") or "")
+            except ValueError:
+                await websocket.close(code=4400, reason="frames must be JSON text")
+                return
             if on_message:
                 await on_message(data)
-    except (WebSocketDisconnect, ValueError, RuntimeError):
+    except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await pump
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
 
 
 @router.websocket("/ws/conversations/{conversation_id}")
-async def conversation_socket(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
+async def conversation_socket(websocket: WebSocket, conversation_id: str) -> None:
+    """The customer's conversation: agent messages, queue place, typing, status."""
     hub: Hub = websocket.app.state.hub
 
-    def check_token() -> None:
+    def check_token(token: str) -> None:
         with hub.database.sessions() as session:
-            conversation_for_token(session, conversation_id, token)
+            try:
+                conversation_for_token(session, conversation_id, token)
+            except HTTPException as error:
+                if error.status_code == 404:
+                    raise Refused(4404, "no such conversation") from None
+                raise Refused(4403, "this token does not belong to this conversation") from None
 
-    try:
-        await asyncio.to_thread(check_token)
-    except HTTPException as error:
-        await websocket.close(code=4403 if error.status_code == 403 else 4404, reason=error.detail)
+    if not await _authenticated(websocket, check_token):
         return
-    await websocket.accept()
     queue = hub.bus.subscribe_conversation(conversation_id)
 
     def open_escalation_id() -> Optional[int]:
@@ -67,6 +138,9 @@ async def conversation_socket(websocket: WebSocket, conversation_id: str, token:
 
     async def customer_event(data: Any) -> None:
         if not (isinstance(data, dict) and data.get("type") == "typing"):
+            return
+        # the throttle first: the signals within the interval cost no database query
+        if not hub.typing.allow(("customer", conversation_id), hub.clock()):
             return
         escalation_id = await asyncio.to_thread(open_escalation_id)
         if escalation_id is not None:
@@ -79,18 +153,18 @@ async def conversation_socket(websocket: WebSocket, conversation_id: str, token:
 
 
 @router.websocket("/ws/agents")
-async def agents_socket(websocket: WebSocket, token: str = "") -> None:
+async def agents_socket(websocket: WebSocket) -> None:
+    """The agents' queue and the chats in it, live."""
     hub: Hub = websocket.app.state.hub
 
-    def known_agent() -> bool:
+    def check_token(token: str) -> None:
         with hub.database.sessions() as session:
-            return agent_for_token(session, token, hub.settings.agent_token_days,
-                                   hub.clock()) is not None
+            if agent_for_token(session, token, hub.settings.agent_token_days,
+                               hub.clock()) is None:
+                raise Refused(4401, "unknown, expired or revoked agent token")
 
-    if not await asyncio.to_thread(known_agent):
-        await websocket.close(code=4401, reason="unknown, expired or revoked agent token")
+    if not await _authenticated(websocket, check_token):
         return
-    await websocket.accept()
     queue = hub.bus.subscribe_agents()
     try:
         await _serve(websocket, queue)

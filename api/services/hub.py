@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from api.db import Database
 from api.events import EventBus, Events
 from api.services.rasa_client import RasaClient
+from api.services.typing import TypingThrottle
 from api.settings import Settings
 
 
@@ -21,3 +22,8 @@ class Hub:
     rasa: RasaClient
     # the service's clock: waiting times and opening hours read it, tests inject it
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
+    # typing signals relayed at most once per interval (the routes pass `clock()` in)
+    typing: TypingThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.typing = TypingThrottle(self.settings.typing_interval_seconds)

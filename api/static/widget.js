@@ -42,7 +42,7 @@ const stored = () => {
 // ---- state
 let conv = stored(), status = 'bot', esc = null, agentName = null;
 let maxId = 0, gen = 0, creating = null, isOpen = false;
-let ws = null, wsTimer = 0, watchdog = 0, pollTimer = 0, backoff = 0;
+let ws = null, wsReady = false, wsTimer = 0, watchdog = 0, pollTimer = 0, backoff = 0;
 let botPending = 0, agentTyping = null, agentTypingTimer = 0, lastTypingSent = 0;
 const seen = new Set(), titles = {};
 
@@ -107,6 +107,8 @@ const api = (method, path, body, c) => {
       if (r.ok) return data;
       const e = new Error((data && data.detail) || 'HTTP ' + r.status);
       e.status = r.status;
+      // 429: too many requests; Retry-After says in how many seconds one more gets through
+      if (r.status === 429) e.retryAfter = Math.max(1, parseInt(r.headers.get('Retry-After'), 10) || 30);
       throw e;
     }))
     .finally(() => clearTimeout(timer));
@@ -149,7 +151,7 @@ const apply = (r, live) => {
   (r.messages || []).forEach((m) => addMessage(m, live));
   setStatus(r.status, r.escalation);
 };
-const socketUp = () => ws && ws.readyState === 1;
+const socketUp = () => ws && wsReady && ws.readyState === 1;  // open and authenticated
 // Socket down: fetch what was missed; show "reconnecting" only if HTTP fails too.
 const catchUp = () => sync(true).then((ok) => {
   if (conv && !socketUp()) notice(ok ? '' : t('reconnecting'));
@@ -163,22 +165,26 @@ const poll = () => {
   }
 };
 
-// ---- WebSocket: only once a conversation exists; backoff 1, 2, 4 … 15 s
+// ---- WebSocket: only once a conversation exists; backoff 1, 2, 4 … 15 s.
+// The token goes in the first frame, never in the URL; events flow after "ready".
 const connect = () => {
   if (!conv || ws) return;
   clearTimeout(wsTimer);
   const c = conv;
   let s;
   try {
-    s = new WebSocket(`${WS_ORIGIN}/ws/conversations/${encodeURIComponent(c.conversation_id)}?token=${encodeURIComponent(c.customer_token)}`);
+    s = new WebSocket(`${WS_ORIGIN}/ws/conversations/${encodeURIComponent(c.conversation_id)}`);
   } catch (e) { return; }
   ws = s;
-  s.onopen = () => { backoff = 0; clearTimeout(pollTimer); notice(''); alive(s); sync(true); };
+  wsReady = false;
+  s.onopen = () => { alive(s); s.send(JSON.stringify({ type: 'auth', token: c.customer_token })); };
   s.onmessage = (ev) => {
     alive(s);
     let d;
     try { d = JSON.parse(ev.data); } catch (e) { return; }
-    if (d) onEvent(d);
+    if (d && d.type === 'ready') {  // subscribed: fetch what came before, stop polling
+      if (ws === s) { wsReady = true; backoff = 0; clearTimeout(pollTimer); notice(''); sync(true); }
+    } else if (d) onEvent(d);
   };
   s.onclose = (ev) => dropped(s, c, ev.code);
 };
@@ -189,6 +195,7 @@ const alive = (s) => {  // the server pings every 25 s; a minute of silence mean
 const dropped = (s, c, code) => {
   if (ws !== s) return;
   ws = null;
+  wsReady = false;
   clearTimeout(watchdog);
   if (c !== conv) return;
   if (code === 4403 || code === 4404) { forget(); return; }
@@ -202,6 +209,7 @@ const disconnect = () => {
   clearTimeout(watchdog);
   const s = ws;
   ws = null;
+  wsReady = false;
   if (s) { s.onclose = null; s.close(); }
 };
 const reconnectNow = () => {
@@ -347,10 +355,15 @@ const send = (body, label, item, again) => {
     if (expectBot) { botPending--; showTyping(); }
   });
 };
+// "in 40 seconds", "in 2 minutes": how long a rate limit asks to wait
+const waitText = (seconds) => seconds < 60 ? seconds + ' ' + t(seconds === 1 ? 'sec1' : 'secN')
+  : Math.ceil(seconds / 60) + ' ' + t(Math.ceil(seconds / 60) === 1 ? 'min1' : 'minN');
+// the message stays in the chat, unsent, with "Try again" next to it: nothing typed is lost
 const failed = (item, body, label, e) => {
   mark(item, 'error');
   const closed = e && e.status === 409;
-  const box = h('div', { class: 'nordhem-error' }, t(closed ? 'closed' : 'errSend') + ' ');
+  const text = closed ? t('closed') : e && e.status === 429 ? t('busy', { wait: waitText(e.retryAfter) }) : t('errSend');
+  const box = h('div', { class: 'nordhem-error' }, text + ' ');
   const b = h('button', { type: 'button', class: 'nordhem-retry' }, t(closed ? 'newConv' : 'retry'));
   b.addEventListener('click', () => {
     if (closed) { startNew(body.text); return; }
@@ -369,7 +382,9 @@ const submit = () => {
   grow();
   send({ text }, text);
 };
-const connectFailed = (e) => { if (e && e.message !== 'reset') notice(t('errConnect')); };
+const connectFailed = (e) => {
+  if (e && e.message !== 'reset') notice(e.status === 429 ? t('busyStart', { wait: waitText(e.retryAfter) }) : t('errConnect'));
+};
 const startNew = (text) => {
   forget();
   if (text) input.value = text;

@@ -3,18 +3,22 @@ against the real Rasa server, action server and escalation service."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
 from core.content import load_content
 from tests.support.api import add_agent, make_settings
 from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.server
+# every wait is on state (expect retries until it holds); the generous limit only matters
+# when the machine is busy (Rasa answering slowly on two shared cores), never on a pass
+expect.set_options(timeout=30_000)
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -77,6 +81,18 @@ def bot_messages(page: Page):
     return page.locator('#nordhem-chat-log [data-sender="bot"]')
 
 
+def socket_frames(page: Page) -> list[tuple[str, str, str]]:
+    """(sent or received, socket URL, payload) of every WebSocket frame of `page`, from now on."""
+    frames: list[tuple[str, str, str]] = []
+
+    def watch(socket: WebSocket) -> None:
+        socket.on("framesent", lambda payload: frames.append(("sent", socket.url, str(payload))))
+        socket.on("framereceived",
+                  lambda payload: frames.append(("received", socket.url, str(payload))))
+    page.on("websocket", watch)
+    return frames
+
+
 def axe_violations(page: Page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document)")
@@ -123,6 +139,7 @@ def test_person_request_shows_the_queue_and_agent_replies_arrive_live(
     browser: Browser, page: Page, stack: Stack
 ) -> None:
     token = add_agent(make_settings(stack.database_url), "Kari")
+    frames = socket_frames(page)
     shop_page(page, stack, "sv")
     open_widget(page)
     say(page, "jag vill prata med en människa")
@@ -151,11 +168,15 @@ def test_person_request_shows_the_queue_and_agent_replies_arrive_live(
     agent = page.locator('#nordhem-chat-log [data-sender="agent"]').last
     expect(agent).to_contain_text("Hej! Det här är Kari från kundtjänst.")
     expect(page.locator(".nordhem-agent-name").last).to_contain_text("Kari")
+    # the widget's socket: no token in its URL, the token in its first frame, then "ready"
+    customer_token = json.loads(page.evaluate("localStorage.getItem('nordhem_chat')"))[
+        "customer_token"]
+    assert frames and all("token" not in url for _, url, _ in frames)
+    assert json.loads(frames[0][2]) == {"type": "auth", "token": customer_token}
+    assert ("received", frames[0][1], '{"type":"ready"}') in frames
 
-    page.reload()
-    expect(page.locator("#nordhem-chat-launcher")).to_be_visible()
-    if not page.locator("#nordhem-chat-panel").is_visible():
-        open_widget(page)
+    page.reload()  # the widget was open: it opens again, with the conversation restored
+    expect(page.locator("#nordhem-chat-panel")).to_be_visible()
     expect(page.locator('#nordhem-chat-log [data-sender="agent"]').last).to_contain_text(
         "Hej! Det här är Kari från kundtjänst.")
     expect(page.locator('#nordhem-chat-log [data-sender="customer"]').first).to_have_text(
@@ -188,6 +209,7 @@ def test_phone_sized_viewport_shows_the_widget_full_screen(browser: Browser, sta
     phone = context.new_page()
     shop_page(phone, stack)
     open_widget(phone)
+    expect(phone.locator("#nordhem-chat-launcher")).to_be_hidden()  # the phone layout applies
     box = phone.locator("#nordhem-chat-panel").bounding_box()
     assert box["width"] >= 370 and box["height"] >= 600
     screenshot(phone, "widget-phone")

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
 
 from tests.support.api import auth, hook_body, post_hook, start
+from tests.support.live import live_socket, next_of_type
 
-
-def next_of_type(socket, kind: str) -> dict:
-    for _ in range(20):
-        event = socket.receive_json()
-        if event["type"] == kind:
-            return event
-    raise AssertionError(f"no {kind} event")
-
-
-def test_sockets_refuse_wrong_tokens(client: TestClient, agent_token: str) -> None:
-    conversation, _ = start(client)
-    for url in (f"/ws/conversations/{conversation}?token=nope", "/ws/agents?token=nope",
-                "/ws/conversations/c_missing?token=nope"):
-        with pytest.raises(WebSocketDisconnect), client.websocket_connect(url) as socket:
-            socket.receive_json()
+# how the sockets authenticate and what they refuse: tests/api/test_ws_auth.py
 
 
 def test_escalation_and_agent_reply_are_pushed_live(client: TestClient, agent_token: str) -> None:
     conversation, token = start(client)
-    with client.websocket_connect(f"/ws/agents?token={agent_token}") as agents, \
-            client.websocket_connect(f"/ws/conversations/{conversation}?token={token}") as customer:
+    with live_socket(client, "/ws/agents", agent_token) as agents, \
+            live_socket(client, f"/ws/conversations/{conversation}", token) as customer:
         post_hook(client, hook_body(conversation))
         created = next_of_type(agents, "escalation.created")["escalation"]
         assert created["conversation_id"] == conversation
