@@ -25,6 +25,8 @@ INTRO_BY_REASON = {
     v.HandoffReason.OUT_OF_SCOPE: "utter_handoff_out_of_scope",
     v.HandoffReason.CLARIFICATION_FAILED: "utter_handoff_clarification_failed",
     v.HandoffReason.ABUSE: "utter_handoff_abuse",
+    # follows the answer on deleting personal data: an agent confirms the erasure
+    v.HandoffReason.ERASURE_REQUEST: "utter_handoff_erasure_request",
 }
 # a hand-off that keeps a promise about an order names the order it passes on
 ORDER_INTROS = {
@@ -36,11 +38,38 @@ REASON_SLOT = v.SLOT_HANDOFF_REASON
 REFERENCE_SLOT = v.SLOT_HANDOFF_REFERENCE
 
 
+def last_question(events: List[Dict[Text, Any]]) -> Optional[Text]:
+    """The response the bot gave just before the customer's latest message."""
+    seen_customer = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if seen_customer:
+                return None
+            seen_customer = True
+        elif seen_customer and (said := _response_of(event)):
+            return said
+    return None
+
+
+def _response_of(event: Dict[Text, Any]) -> Optional[Text]:
+    """The response an action or bot event says (`utter_...`), if any."""
+    if event.get("event") == "action":
+        name = str(event.get("name") or "")
+        return name if name.startswith("utter_") else None
+    if event.get("event") == "bot":
+        return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def handoff_reason(tracker: Tracker) -> Text:
-    """Why the bot hands over: what the policy said, else what the customer asked."""
+    """Why the bot hands over: what the policy said, else the question the customer said
+    yes to (an offer to pass on an erasure request), else what the customer asked."""
     reason = tracker.get_slot(REASON_SLOT)
     if reason:
         return str(reason)
+    offered = v.reason_for_offer(last_question(tracker.events))
+    if offered is not None:
+        return offered.value
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     return v.reason_for_intent(intent).value
 

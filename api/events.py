@@ -76,6 +76,17 @@ class EscalationResolved:
 
 
 @dataclass(frozen=True)
+class ConversationErased:
+    """A conversation's data is gone (api/services/erasure.py): what is left to tell who
+    still shows it, the customer's widget, the consoles and the helpdesks."""
+
+    conversation_id: str
+    language: Optional[str]
+    escalation_ids: tuple[int, ...] = ()
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Typing:
     """Someone is typing: not stored, so it is emitted at once, not published."""
 
@@ -86,9 +97,9 @@ class Typing:
 
 
 Event = Union[ConversationStarted, MessageCreated, EscalationCreated, EscalationClaimed,
-              EscalationResolved, Typing]
+              EscalationResolved, ConversationErased, Typing]
 # events after which the places of the waiting customers may have changed
-QUEUE_CHANGES = (EscalationCreated, EscalationClaimed, EscalationResolved)
+QUEUE_CHANGES = (EscalationCreated, EscalationClaimed, EscalationResolved, ConversationErased)
 
 Listener = Callable[[Event], None]
 Writer = Callable[[Session, Event], None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from api import metrics
 from api.events import (
     QUEUE_CHANGES,
+    ConversationErased,
     ConversationStarted,
     EscalationClaimed,
     EscalationCreated,
@@ -22,6 +23,7 @@ from api.events import (
 from api.services import estimates, outbox
 from api.services.hub import Hub
 from api.services.serialize import escalation_info, queue_moment
+from core.content import notice
 from core.vocabulary import ConversationStatus
 
 
@@ -51,6 +53,15 @@ def live_updates(bus: EventBus) -> Listener:
             # the customer's widget already has its own messages and the bot's replies
             if event.message.sender in ("agent", "system"):
                 bus.to_conversation(event.conversation_id, {"type": "message", "message": message})
+        elif isinstance(event, ConversationErased):
+            # the notice is not stored: nothing of the conversation is kept
+            bus.to_conversation(event.conversation_id, {"type": "message", "message": {
+                "id": None, "sender": "system", "text": notice("erased", event.language)}})
+            bus.to_conversation(event.conversation_id, {
+                "type": "status", "status": ConversationStatus.CLOSED.value})
+            for escalation_id, reference in zip(event.escalation_ids, event.references, strict=True):
+                bus.to_agents({"type": "escalation.erased", "escalation_id": escalation_id,
+                               "reference": reference})
         elif isinstance(event, Typing):
             if event.sender == "agent":
                 bus.to_conversation(event.conversation_id, {

@@ -1,4 +1,5 @@
-"""What the service stores: conversations, their messages, escalations, agents, the outbox."""
+"""What the service stores: conversations, their messages, escalations, agents, the outbox,
+and the record of each erasure."""
 
 from __future__ import annotations
 
@@ -125,6 +126,8 @@ class OutboxEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(String(500))
     type: Mapped[str] = mapped_column(String(40))
+    # whose data the payload holds, so that erasing a conversation erases its events too
+    conversation_id: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         status_type(OutboxStatus, "outbox_status", 12), default=OutboxStatus.PENDING, index=True)
@@ -132,3 +135,25 @@ class OutboxEvent(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Erasure(Base):
+    """That a conversation's data was erased, when and at whose request, for an auditor.
+
+    Nothing personal is kept: the conversation's id only as its SHA-256 (an auditor given
+    the id can check it), the references the customer was told (NH-...), and counts.
+    """
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_hash: Mapped[str] = mapped_column(String(64), index=True)
+    escalation_references: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # agent (a confirmed erasure request), operator (python -m api erase), retention
+    requested_by: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    erased_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    outbox_events: Mapped[int] = mapped_column(Integer, default=0)
+    tracker_events: Mapped[int] = mapped_column(Integer, default=0)

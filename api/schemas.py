@@ -195,8 +195,26 @@ class ConsoleLabels(BaseModel):
     statuses: dict[str, str]
     languages: dict[str, LanguageLabel]
     principles: dict[str, str]
+    erasure: dict[str, str] = Field(default_factory=dict, description="the erasure request's "
+                                    "button, its question and what it says when done")
     model_config = ConfigDict(json_schema_extra={"example": {
         "reasons": {"request_human": "Asked for a person"},
         "priorities": {"urgent": "Urgent", "high": "High", "normal": "Normal"},
         "statuses": {"queued": "Queued"}, "languages": {"nb": {"badge": "NO", "name": "Norwegian"}},
         "principles": {"welcomed": "Welcomed the customer"}}})
+
+
+class ErasureOut(BaseModel):
+    """What an erasure removed: counts and the references, nothing of the conversation."""
+
+    references: list[str] = Field(description="the conversation's escalations, e.g. NH-7KQ2MX")
+    requested_by: Literal["agent", "operator", "retention"]
+    erased_at: dt.datetime
+    messages: int
+    escalations: int
+    outbox_events: int = Field(description="helpdesk webhook events about it")
+    tracker_events: int = Field(description="its events in Rasa's tracker store")
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "references": ["NH-7KQ2MX"], "requested_by": "agent",
+        "erased_at": "2026-11-30T10:00:00Z", "messages": 6, "escalations": 1,
+        "outbox_events": 0, "tracker_events": 41}})

@@ -22,6 +22,8 @@ from core.vocabulary import EscalationStatus, HandoffReason, Priority
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_FILE = "widget.yml"
 CONSOLE_FILE = "console.yml"
+# the erasure request's button in the console, its confirmation question, and its result
+ERASURE_LABELS = ("confirm", "question", "done")
 # where widget.js takes its texts: `const T = /*WIDGET_TEXTS*/{};`
 WIDGET_TEXTS_MARK = "/*WIDGET_TEXTS*/{}"
 
@@ -52,6 +54,7 @@ def _required_labels() -> dict[str, list[str]]:
         "statuses": [status.value for status in EscalationStatus],
         "languages": list(LANGUAGES),
         "principles": list(PRINCIPLE_FIELDS),
+        "erasure": list(ERASURE_LABELS),
     }
 
 
@@ -67,6 +70,14 @@ def missing_console_labels(content_dir: Path = CONTENT_DIR) -> list[str]:
     labels = _read_console(content_dir)
     return [f"{kind}.{key}" for kind, keys in _required_labels().items()
             for key in keys if not (labels.get(kind) or {}).get(key)]
+
+
+def console_summary(key: str, content_dir: Path = CONTENT_DIR, **values: object) -> str:
+    """A hand-off summary the service writes itself, for agents (console.yml `summaries`)."""
+    summaries = _read_console(content_dir).get("summaries") or {}
+    if key not in summaries:
+        raise ContentError(f"{CONSOLE_FILE} has no summaries.{key}")
+    return str(summaries[key]).format(**values)
 
 
 @lru_cache(maxsize=None)

@@ -30,7 +30,9 @@ RECEIPT_RESPONSES = {
 # a sentence that tells what happens next: a place in the queue or a time ("nummer 3",
 # "kl. 08:00", "5–10 minutter"); a reference is checked against the one given
 PLACE_OR_TIME = re.compile(r"(?i)\b(?:nummer|number)\s+\d+|\b\d{1,2}[:.]\d{2}\b|\b\d+\s*[–-]\s*\d+\s+minut")
-CHECK_RESPONSE = v.UTTER_ANYTHING_ELSE
+# after an answer the bot checks what the customer needs next: "anything else?", or the
+# offer to pass on an erasure request
+CHECK_RESPONSES = frozenset({v.UTTER_ANYTHING_ELSE, v.UTTER_OFFER_ERASURE})
 # the principles a conversation is judged on (each True, False or None: did not apply)
 PRINCIPLE_FIELDS = ("welcomed", "clarified_when_ambiguous", "checked_after_answer",
                     "handoff_owned_with_summary", "expectations_set")
@@ -124,9 +126,12 @@ def score_conversation(
         )
 
     answers = answer_responses()
+    # "anything else?" checks an answer the bot stands by; a turn that ends with a person
+    # taking over (an erasure request, a kept promise) is not asked it
     answer_turns = [names for i in user_indexes
-                    if (names := _bot_actions_after(events, i)) and set(names) & answers]
-    checked = all(CHECK_RESPONSE in names for names in answer_turns) if answer_turns else None
+                    if (names := _bot_actions_after(events, i)) and set(names) & answers
+                    and HANDOFF_ACTION not in names]
+    checked = all(CHECK_RESPONSES & set(names) for names in answer_turns) if answer_turns else None
 
     handoff_at = [i for i, e in enumerate(events)
                   if e.get("event") == "action" and e.get("name") == HANDOFF_ACTION]

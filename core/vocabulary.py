@@ -19,6 +19,9 @@ class HandoffReason(str, Enum):
     OUT_OF_SCOPE = "out_of_scope"
     CLARIFICATION_FAILED = "clarification_failed"
     ABUSE = "abuse"
+    # the customer asked for their data to be deleted: an agent confirms, then the
+    # conversation is erased everywhere (api/services/erasure.py)
+    ERASURE_REQUEST = "erasure_request"
     UNRESOLVED = "unresolved"
 
 
@@ -106,6 +109,10 @@ UTTER_ASK_REPHRASE = "utter_ask_rephrase"
 UTTER_ASK_ORDER_NUMBER = "utter_ask_order_number"
 UTTER_COMPLAIN = "utter_complain"
 UTTER_ANYTHING_ELSE = "utter_anything_else"
+# asked after the answer on deleting personal data: yes hands over an erasure request
+UTTER_OFFER_ERASURE = "utter_offer_erasure"
+# the question the bot asked, when a yes to it hands over for a reason of its own
+REASON_BY_OFFER = {UTTER_OFFER_ERASURE: HandoffReason.ERASURE_REQUEST}
 UTTER_HANDOFF_QUEUE = "utter_handoff_queue"
 UTTER_HANDOFF_CLOSED = "utter_handoff_closed"
 UTTER_HANDOFF_NO_NUMBERS = "utter_handoff_no_numbers"
@@ -144,6 +151,11 @@ def priority_for(reason: str, threatened: bool) -> Priority:
     if reason in (HandoffReason.COMPLAINT, HandoffReason.ABUSE):
         return Priority.HIGH
     return Priority.NORMAL
+
+
+def reason_for_offer(asked: Optional[str]) -> Optional[HandoffReason]:
+    """The hand-off reason of a yes to the question the bot asked last, if it has one."""
+    return REASON_BY_OFFER.get(asked or "")
 
 
 def reason_for_intent(intent: Optional[str]) -> HandoffReason:

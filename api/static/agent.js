@@ -1,9 +1,9 @@
 /* Nordhem agent console (served at /agent.js for /agent). */
 'use strict';
 const TOKEN_KEY = 'nordhem_agent_token';
-// what reasons, priorities, statuses, languages and principles are called: GET /api/labels
-// (content/console.yml); the queue's order is the server's (GET /api/escalations)
-const LABELS = { reasons: {}, priorities: {}, statuses: {}, languages: {}, principles: {} };
+// what reasons, priorities, statuses, languages and principles are called, and the erasure
+// button's words: GET /api/labels (content/console.yml); the queue's order is the server's
+const LABELS = { reasons: {}, priorities: {}, statuses: {}, languages: {}, principles: {}, erasure: {} };
 
 const S = {
   token: null, me: null, filter: 'open', items: [], openId: null, esc: null, msgs: new Map(),
@@ -348,6 +348,9 @@ function renderControls() {
   const mine = canReply();
   toggle($('claim'), !!e && e.status === 'queued');
   ['send', 'resolve', 'return-to-bot'].forEach((id) => toggle($(id), mine));
+  // an erasure request: the agent who claimed it confirms it (POST .../erase)
+  $('erase').textContent = LABELS.erasure.confirm || 'Confirm erasure';
+  toggle($('erase'), mine && e.reason === 'erasure_request');
   $('reply').disabled = !mine;
   $('reply-hint').textContent = !e ? '' : mine ? 'Enter sends, Shift+Enter adds a new line.'
     : e.status === 'queued' ? 'Claim this escalation to reply.'
@@ -398,6 +401,28 @@ async function resolve(returnToBot) {
   const id = S.openId;
   await act(async () => applyEscalation(await api('POST', `/api/escalations/${id}/resolve`, { return_to_bot: returnToBot })));
 }
+// the escalation and its conversation are gone: off the queue, and out of the detail pane
+function dropEscalation(id, reference) {
+  const i = S.items.findIndex((x) => x.id === id);
+  if (i >= 0) { S.items.splice(i, 1); renderQueue(); }
+  if (S.openId !== id) return;
+  Object.assign(S, { openId: null, esc: null, msgs: new Map() });
+  S.detailSeq += 1; // a detail still in flight is of an erased conversation
+  hideTyping();
+  $('detail-body').hidden = true;
+  $('detail-empty').hidden = false;
+  $('detail-empty').textContent = (LABELS.erasure.done || 'The conversation was erased. Reference: {reference}')
+    .replace('{reference}', reference || '#' + id);
+}
+async function confirmErasure() {
+  const id = S.openId;
+  const reference = S.esc && S.esc.reference;
+  if (!window.confirm(LABELS.erasure.question || 'Erase this conversation everywhere? This cannot be undone.')) return;
+  await act(async () => {
+    await api('POST', `/api/escalations/${id}/erase`);
+    dropEscalation(id, reference);
+  });
+}
 async function sendReply() {
   const text = $('reply').value.trim();
   if (!text || !canReply() || S.busy) return;
@@ -421,17 +446,19 @@ function connectWs() {
   clearTimeout(S.wsTimer);
   if (!S.token) return;
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${proto}//${location.host}/ws/agents?token=${encodeURIComponent(S.token)}`);
+  // the token goes in the first frame, never in the URL; "ready" means subscribed
+  const ws = new WebSocket(`${proto}//${location.host}/ws/agents`);
   S.ws = ws;
-  ws.onopen = () => {
-    S.wsAttempt = 0;
-    setConn('live', true);
-    resync();
-  };
+  ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: S.token }));
   ws.onmessage = (ev) => {
     let d;
     try { d = JSON.parse(ev.data); } catch (e) { return; }
-    onEvent(d);
+    if (d && d.type === 'ready') {
+      if (S.ws !== ws) return;
+      S.wsAttempt = 0;
+      setConn('live', true);
+      resync();
+    } else onEvent(d);
   };
   ws.onclose = (ev) => {
     if (S.ws !== ws) return; // closed on purpose
@@ -457,7 +484,8 @@ function resync() {
 }
 function onEvent(d) {
   if (!d || typeof d.type !== 'string') return;
-  if (d.type.startsWith('escalation.')) applyEscalation(d.escalation);
+  if (d.type === 'escalation.erased') dropEscalation(Number(d.escalation_id), d.reference);
+  else if (d.type.startsWith('escalation.')) applyEscalation(d.escalation);
   else if (d.type === 'message.created' && Number(d.escalation_id) === S.openId) addMessage(d.message);
   else if (d.type === 'typing' && Number(d.escalation_id) === S.openId && d.sender === 'customer') showTyping();
 }
@@ -492,6 +520,7 @@ $('queue').addEventListener('keydown', (e) => {
 $('claim').addEventListener('click', claim);
 $('resolve').addEventListener('click', () => resolve(false));
 $('return-to-bot').addEventListener('click', () => resolve(true));
+$('erase').addEventListener('click', confirmErasure);
 $('composer').addEventListener('submit', (e) => { e.preventDefault(); sendReply(); });
 $('reply').addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(); }

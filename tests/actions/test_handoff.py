@@ -104,6 +104,30 @@ def test_a_kept_promise_names_the_order_it_passes_on() -> None:
     assert stub.received[0]["details"] == {"order_number": "40918273"}
 
 
+def test_yes_to_passing_on_an_erasure_request_hands_it_to_an_agent() -> None:
+    events = [user_event("slett kontoen min og alt dere har om meg", "delete_data"),
+              bot_event("Du kan be om ...", "utter_delete_data"),
+              bot_event("Vil du at jeg sender en forespørsel om sletting ...", "utter_offer_erasure"),
+              user_event("ja takk", "affirm")]
+    with escalation_stub(QUEUE) as stub:
+        action = ActionHandoff(EscalationClient(stub.url, SECRET), clock(TUESDAY_MORNING))
+        messages, _ = run_handoff(action, events)
+    assert stub.received[0]["reason"] == "erasure_request"
+    assert [m["response"] for m in messages] == [
+        "utter_handoff_erasure_request", "utter_handoff_context", "utter_handoff_queue"]
+    assert messages[-1]["reference"] == "NH-ABC234"
+
+
+def test_yes_to_another_question_is_not_an_erasure_request() -> None:
+    events = [user_event("er du en robot?", "bot_challenge"),
+              bot_event("Jeg er en chatbot ...", "utter_bot_challenge"),
+              user_event("ja", "affirm")]
+    with escalation_stub(QUEUE) as stub:
+        action = ActionHandoff(EscalationClient(stub.url, SECRET), clock(TUESDAY_MORNING))
+        run_handoff(action, events)
+    assert stub.received[0]["reason"] != "erasure_request"
+
+
 def test_the_payloads_scorecard_is_measured_not_set_by_hand() -> None:
     payload = escalation_payload(tracker([user_event("menneske", "request_human")]), "request_human")
     # nothing has been sent yet: the hand-off's own principles are not judged before it happened

@@ -79,3 +79,39 @@ def test_agent_tokens_get_an_issue_time_and_lose_it_on_the_way_back(database_url
         columns = {c["name"] for c in sa.inspect(connection).get_columns("agents")}
     engine.dispose()
     assert "token_issued_at" not in columns and "revoked_at" not in columns
+
+
+def test_outbox_events_learn_their_conversation_so_that_erasure_finds_them(database_url: str) -> None:
+    migrate(database_url, "0003")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO conversations (id, customer_token_hash, status, created_at) "
+            "VALUES ('c_old', 'x', 'queued', CURRENT_TIMESTAMP)"))
+        connection.execute(sa.text(
+            "INSERT INTO escalations (reference, conversation_id, language, reason, priority, "
+            "summary, topics, details, transcript, status, created_at) VALUES ('NH-OLD234', "
+            "'c_old', 'nb', 'complaint', 'high', '', '[]', '{}', '[]', 'queued', CURRENT_TIMESTAMP)"))
+        for event_type, payload in [("escalation.created", '{"conversation_id": "c_old"}'),
+                                    ("message.created", '{"reference": "NH-OLD234"}'),
+                                    ("message.created", '{"reference": "NH-GONE22"}')]:
+            connection.execute(sa.text(
+                "INSERT INTO outbox (url, type, payload, status, attempts, next_attempt_at, "
+                "created_at) VALUES ('http://h', :type, :payload, 'delivered', 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"type": event_type, "payload": payload})
+    engine.dispose()
+
+    migrate(database_url, "head")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        owners = connection.execute(sa.text("SELECT conversation_id FROM outbox ORDER BY id")).scalars()
+        assert list(owners) == ["c_old", "c_old", None]
+        assert sa.inspect(connection).has_table("erasures")
+    engine.dispose()
+
+    migrate(database_url, "0003", down=True)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("outbox")}
+        assert "conversation_id" not in columns and not sa.inspect(connection).has_table("erasures")
+    engine.dispose()

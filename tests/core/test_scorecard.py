@@ -46,6 +46,15 @@ def test_an_answer_without_a_check_fails_that_principle() -> None:
     assert card.score == 0.5
 
 
+def test_an_answer_handed_to_a_person_in_the_same_turn_is_not_asked_anything_else() -> None:
+    events = [user("slett kontoen min", "delete_data"), action("utter_delete_data"),
+              bot("utter_delete_data", "Du kan be om ..."), action("action_handoff"),
+              bot("utter_handoff_erasure_request", "Jeg har også sendt ...")]
+    assert score_conversation("c5", events).checked_after_answer is None
+    # the same answer left with the bot still needs the check
+    assert score_conversation("c6", events[:3]).checked_after_answer is False
+
+
 def test_an_unsure_message_answered_without_clarifying_is_a_guess() -> None:
     events = [user("noe med pakken", "track_order", confidence=0.3), action("utter_track_order"),
               bot("utter_track_order", "Sporing ...")]
