@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# What SQLAlchemy raises when the database cannot be reached or dropped the connection (a
+# restart, a failover): the request is answered 503 with Retry-After (api/main.py), not 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+DATABASE_RETRY_SECONDS = 5
+# a database that does not answer at all fails the request after this long instead of hanging it
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class Base(DeclarativeBase):
@@ -31,7 +39,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # every pooled connection is checked before use: after a restart of the database the
+    # dead ones are replaced, and the first request afterwards works
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 class Database:

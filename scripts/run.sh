@@ -25,6 +25,8 @@ if ! grep -q '^NORDHEM_RASA_JWT_SECRET=' .env; then
 fi
 set -a; . ./.env; set +a
 export NORDHEM_RASA_URL="http://127.0.0.1:$rasa_port" NORDHEM_ACTIONS_URL="http://127.0.0.1:$actions_port"
+# the tracker store of bot/endpoints.yml: erasure and retention delete conversations there too
+export NORDHEM_TRACKER_STORE_URL="${NORDHEM_TRACKER_STORE_URL:-sqlite:///$PWD/.rasa/trackers.db}"
 export ESCALATION_URL="http://localhost:$api_port" ESCALATION_HOOK_SECRET="$NORDHEM_HOOK_SECRET"
 export NORDHEM_CORS_ORIGINS="${NORDHEM_CORS_ORIGINS:-http://localhost:$api_port}"
 export PYTHONPATH="$PWD"
@@ -50,16 +52,28 @@ PY
 # (RASA_INTERFACE / ACTIONS_INTERFACE change that explicitly), and Rasa's HTTP API needs a
 # JWT signed with NORDHEM_RASA_JWT_SECRET. Its REST channel stays open to local callers.
 export RASA_TELEMETRY_ENABLED=false
-SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --actions actions \
-  --port "$actions_port" >.rasa/logs/actions.log 2>&1 &
+# Each server runs under tools/supervise.py: when it exits unasked it is started again after
+# 1 s, 2 s, 4 s ... (at most 30 s; a run of 30 s resets that), while the others keep running.
+# Restarts are logged in .rasa/logs/supervise.log; after five crashes in a row it gives up.
+supervise() {
+  local name=$1; shift
+  .venv-api/bin/python tools/supervise.py --name "$name" --log ".rasa/logs/$name.log" \
+    --events .rasa/logs/supervise.log --give-up-after 5 -- "$@" &
+}
+supervise actions env SANIC_HOST="${ACTIONS_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions \
+  --actions actions --port "$actions_port"
 actions_pid=$!
-.venv/bin/rasa run --enable-api --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$rasa_port" \
-  --jwt-secret="$NORDHEM_RASA_JWT_SECRET" --jwt-method HS256 --model models/current.tar.gz \
-  --credentials bot/credentials.yml --endpoints bot/endpoints.yml >.rasa/logs/rasa.log 2>&1 &
+supervise rasa .venv/bin/rasa run --enable-api --interface "${RASA_INTERFACE:-127.0.0.1}" \
+  --port "$rasa_port" --jwt-secret="$NORDHEM_RASA_JWT_SECRET" --jwt-method HS256 \
+  --model models/current.tar.gz --credentials bot/credentials.yml --endpoints bot/endpoints.yml
 rasa_pid=$!
-.venv-api/bin/python -m api serve --host 0.0.0.0 --port "$api_port" >.rasa/logs/api.log 2>&1 &
+supervise api .venv-api/bin/python -m api serve --host 0.0.0.0 --port "$api_port"
 api_pid=$!
-trap 'kill $actions_pid $rasa_pid $api_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+# Ctrl-C or TERM: each supervisor stops its server (TERM, then KILL after 10 s)
+stop() { trap - EXIT INT TERM; kill $actions_pid $rasa_pid $api_pid 2>/dev/null; wait 2>/dev/null || true; }
+trap stop EXIT
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
 
 echo "==> starting the action server (:$actions_port), Rasa (:$rasa_port) and the escalation service (:$api_port); logs in .rasa/logs/"
 start=$(date +%s)
@@ -68,7 +82,7 @@ until curl -sf "http://localhost:$rasa_port/" >/dev/null \
    && curl -sf "http://localhost:$api_port/health" >/dev/null; do
   for pid in $actions_pid $rasa_pid $api_pid; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      echo "a server stopped while starting; see .rasa/logs/" >&2; tail -n 20 .rasa/logs/*.log >&2; exit 1
+      echo "a server keeps stopping while starting; see .rasa/logs/" >&2; tail -n 20 .rasa/logs/*.log >&2; exit 1
     fi
   done
   sleep 1; printf '.'
@@ -88,4 +102,6 @@ Or Rasa's REST channel directly: curl -s localhost:$rasa_port/webhooks/rest/webh
 More agents: PYTHONPATH=. .venv-api/bin/python -m api agents create NAME
 Press Ctrl-C to stop.
 MSG
-wait -n $actions_pid $rasa_pid $api_pid
+# a server that crashes is restarted by its supervisor; one that keeps crashing is given up
+# (the supervisor says so), and the others keep running until Ctrl-C
+wait

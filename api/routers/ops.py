@@ -13,23 +13,30 @@ from sqlalchemy import func, select, text
 from api import metrics
 from api.deps import HubDep
 from api.models import Conversation, Escalation
+from api.services.hub import Hub
 from api.settings import Settings
 from core.vocabulary import EscalationStatus
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/health")
-async def health(hub: HubDep) -> JSONResponse:
-    """Ready when the database answers; Rasa and the action server are reported too."""
+def database_answers(hub: Hub) -> bool:
     try:
         with hub.database.sessions() as session:
             session.execute(text("SELECT 1"))
-        database = True
+        return True
     except Exception:  # noqa: BLE001 - any database failure means not ready
-        database = False
-    rasa, actions = await asyncio.gather(
-        hub.rasa.ready(), hub.rasa.ready(f"{hub.settings.actions_url.rstrip('/')}/health"))
+        return False
+
+
+@router.get("/health")
+async def health(hub: HubDep) -> JSONResponse:
+    """Ready (200) when the database answers, else 503; each part says whether it answers,
+    so a degraded status names the part that is down (Rasa, the action server)."""
+    # in a worker thread: a database that does not answer must not hold up the event loop
+    database, rasa, actions = await asyncio.gather(
+        asyncio.to_thread(database_answers, hub), hub.rasa.ready(),
+        hub.rasa.ready(f"{hub.settings.actions_url.rstrip('/')}/health"))
     body = {"status": "ok" if database and rasa and actions else "degraded",
             "database": database, "rasa": rasa, "action_server": actions}
     return JSONResponse(body, status_code=200 if database else 503)

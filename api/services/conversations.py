@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
+import uuid
 from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
@@ -13,16 +15,21 @@ from api import metrics, state
 from api.errors import ServiceError
 from api.events import ConversationStarted, MessageCreated, publish
 from api.models import Conversation, Escalation, Message
-from api.schemas import CustomerMessage, EscalationInfo, MessagesReply
+from api.schemas import CustomerMessage, EscalationHook, EscalationInfo, MessagesReply, TranscriptLine
 from api.security import hash_token, new_token
 from api.services import escalations
 from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
-from api.services.serialize import escalation_info, message_out
-from core.content import notice
+from api.services.serialize import conversation_messages, escalation_info, message_out
+from api.texts import console_summary
+from core.content import in_language, load_content, notice
+from core.languages import DEFAULT_LANGUAGE
 from core.personal_data import mask
 from core.scorecard import opens_with_welcome, tells_what_happens_next, with_handoff_measured
-from core.vocabulary import ConversationStatus
+from core.vocabulary import REQUEST_HUMAN_INTENT, ConversationStatus, HandoffReason, priority_for
+
+# the person button: the bot's own payload for it, which the service also understands alone
+PERSON_PAYLOAD = f"/{REQUEST_HUMAN_INTENT}"
 
 
 class ConversationError(ServiceError):
@@ -117,14 +124,58 @@ async def _to_bot(hub: Hub, session: Session, conversation: Conversation, text: 
             replies = await hub.rasa.send(conversation.id, text,
                                           {k: v for k, v in metadata.items() if v})
     except RasaUnavailable:
-        note = Message(conversation_id=conversation.id, sender="system",
-                       text=notice("bot_unavailable", conversation.language))
-        await asyncio.to_thread(_keep, session, conversation.id, [note])
-        return MessagesReply(messages=[message_out(note)], status=conversation.status)
+        replies = []
     stored = [Message(conversation_id=conversation.id, sender="bot", text=reply["text"],
                       buttons=reply.get("buttons") or None)
               for reply in replies if reply.get("text")]
+    if not stored:  # Rasa is down, or said nothing because an action failed (actions down)
+        return await asyncio.to_thread(_bot_silent, hub, session, conversation, text)
     return await asyncio.to_thread(_bot_replied, hub, session, conversation, stored)
+
+
+def _bot_silent(hub: Hub, session: Session, conversation: Conversation,
+                text: str) -> MessagesReply:
+    """The bot could not answer; the customer's message is already kept. The customer is told
+    so and offered a person; a request for a person is handed over by the service itself."""
+    session.refresh(conversation)  # the bot's hand-off hook may have got through meanwhile
+    if text == PERSON_PAYLOAD or conversation.status in state.WITH_PEOPLE:
+        escalation = escalations.open_for_conversation(session, conversation.id) \
+            or _hand_over(hub, session, conversation)
+        session.refresh(conversation)
+        note = Message(conversation_id=conversation.id, sender="system",
+                       text=notice("handed_over_without_bot", conversation.language,
+                                   reference=escalation.reference))
+        _keep(session, conversation.id, [note], escalation)
+    else:
+        language = conversation.language
+        note = Message(conversation_id=conversation.id, sender="system",
+                       text=notice("bot_unavailable", language),
+                       buttons=[{"title": in_language(load_content()["button_person"], language),
+                                 "payload": PERSON_PAYLOAD}])
+        _keep(session, conversation.id, [note])
+    return MessagesReply(messages=[message_out(note)], status=conversation.status,
+                         escalation=current_escalation(hub, session, conversation))
+
+
+def shown(text: str) -> str:
+    """A button's payload as the bot's transcript shows it ("[request_human]"), else the text."""
+    return f"[{text[1:]}]" if text.startswith("/") else text
+
+
+def _hand_over(hub: Hub, session: Session, conversation: Conversation) -> Escalation:
+    """An escalation made by the service, as the bot's hook would: the reason, a summary for
+    the agent and the chat so far as its transcript."""
+    language = conversation.language or DEFAULT_LANGUAGE
+    said = [m for m in conversation_messages(session, conversation.id) if m.sender != "system"]
+    hook = EscalationHook(
+        event_id=uuid.uuid4().hex, sent_at=time.time(), conversation_id=conversation.id,
+        language=language, reason=HandoffReason.REQUEST_HUMAN.value,
+        priority=priority_for(HandoffReason.REQUEST_HUMAN.value, threatened=False),
+        summary=console_summary("bot_unavailable", language=language),
+        transcript=[TranscriptLine(sender=m.sender, text=shown(m.text),
+                                   timestamp=m.created_at.timestamp()) for m in said])
+    receipt, _ = escalations.create_from_hook(hub, session, hook, source="service")
+    return escalations.by_reference(session, receipt.reference)
 
 
 def measure_handoff(escalation: Escalation, replies: list[Message]) -> None:

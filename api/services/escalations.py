@@ -55,11 +55,12 @@ def remember_hook(session: Session, source: str, event_id: str, sent_at: Optiona
     session.add(HookReceipt(source=source, event_id=event_id))
 
 
-def create_from_hook(hub: Hub, session: Session,
-                     hook: EscalationHook) -> tuple[EscalationReceipt, bool]:
+def create_from_hook(hub: Hub, session: Session, hook: EscalationHook,
+                     source: str = "bot") -> tuple[EscalationReceipt, bool]:
     """The receipt of a new escalation, and True; or, when the conversation already has an
-    open one (a second hand-off while waiting or with an agent), that one's receipt and False."""
-    remember_hook(session, "bot", hook.event_id, hook.sent_at, hub.settings.hook_max_age_seconds)
+    open one (a second hand-off while waiting or with an agent), that one's receipt and False.
+    `source` is who handed over: the bot's hook, or the service itself while the bot is down."""
+    remember_hook(session, source, hook.event_id, hook.sent_at, hub.settings.hook_max_age_seconds)
     # locked (on PostgreSQL) so that two hooks of one conversation cannot both create one
     conversation = session.get(Conversation, hook.conversation_id, with_for_update=True)
     if conversation is None:  # the bot was reached directly, not through the widget

@@ -1,8 +1,10 @@
 """Helpdesk webhooks from a persistent outbox: written in the same transaction as the
 change they report, delivered by a background job with retries and back-off, so a
 helpdesk that is down loses nothing. Each event is tried and recorded on its own, so a
-failure never re-sends an event already delivered, and an event that cannot be sent (its
-payload, say) is parked after its attempts instead of blocking the others."""
+failure never re-sends an event already delivered. Each helpdesk gets its events in the
+order they happened: while one waits for its retry, the later ones wait behind it. An
+event that can never be sent (its payload) is parked at once, one the helpdesk keeps
+refusing after its attempts, so neither blocks the others for good."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import metrics, state
 from api.events import (
+    ConversationErased,
     EscalationClaimed,
     EscalationCreated,
     EscalationResolved,
@@ -48,13 +51,27 @@ def webhook(event: Event) -> Optional[tuple[str, dict[str, Any]]]:
             and event.message.sender in ("customer", "agent"):
         return "message.created", {"reference": event.reference,
                                    "message": event.message.model_dump(mode="json")}
+    # a helpdesk that got the escalations erases its copies; only the references go out
+    if isinstance(event, ConversationErased) and event.references:
+        return "conversation.erased", {"references": list(event.references)}
     return None
 
 
-def enqueue(session: Session, urls: list[str], event_type: str, payload: dict[str, Any]) -> None:
+def owner(event: Event) -> Optional[str]:
+    """The conversation whose data an event's webhook holds (erased with it), if any."""
+    if isinstance(event, (EscalationCreated, EscalationClaimed, EscalationResolved)):
+        return event.escalation.conversation_id
+    if isinstance(event, MessageCreated):
+        return event.conversation_id
+    return None
+
+
+def enqueue(session: Session, urls: list[str], event_type: str, payload: dict[str, Any],
+            conversation_id: Optional[str] = None) -> None:
     """Add the event for every configured helpdesk URL (committed with the caller's change)."""
     for url in urls:
-        session.add(OutboxEvent(url=url, type=event_type, payload=payload))
+        session.add(OutboxEvent(url=url, type=event_type, payload=payload,
+                                conversation_id=conversation_id))
 
 
 def writer(urls: list[str]) -> Writer:
@@ -62,7 +79,7 @@ def writer(urls: list[str]) -> Writer:
     def write(session: Session, event: Event) -> None:
         found = webhook(event)
         if found is not None:
-            enqueue(session, urls, *found)
+            enqueue(session, urls, *found, conversation_id=owner(event))
     return write
 
 
@@ -70,12 +87,25 @@ def backoff_seconds(attempts: int) -> int:
     return min(MAX_BACKOFF_SECONDS, 2 ** attempts)
 
 
-def _due_ids(sessions: sessionmaker[Session], batch: int) -> list[int]:
+def _due(sessions: sessionmaker[Session], batch: int) -> list[tuple[int, str]]:
+    """(id, url) of the events to try now: for each helpdesk URL its pending events, oldest
+    first, if the oldest is due. A later event never overtakes one that waits for its retry,
+    so each helpdesk receives the events in the order they happened."""
     with sessions() as session:
-        return list(session.scalars(
-            select(OutboxEvent.id).where(OutboxEvent.status == OutboxStatus.PENDING,
-                                         OutboxEvent.next_attempt_at <= utcnow())
-            .order_by(OutboxEvent.id).limit(batch)))
+        rows = session.execute(
+            select(OutboxEvent.id, OutboxEvent.url, OutboxEvent.next_attempt_at <= utcnow())
+            .where(OutboxEvent.status == OutboxStatus.PENDING)
+            .order_by(OutboxEvent.id).limit(batch)).all()
+    waiting: set[str] = set()
+    due: list[tuple[int, str]] = []
+    for event_id, url, is_due in rows:
+        if url in waiting:
+            continue
+        if not is_due:
+            waiting.add(url)
+            continue
+        due.append((event_id, url))
+    return due
 
 
 def _signed_body(item: OutboxEvent, secret: str) -> tuple[bytes, dict[str, str]]:
@@ -86,19 +116,20 @@ def _signed_body(item: OutboxEvent, secret: str) -> tuple[bytes, dict[str, str]]
 
 
 def _record(sessions: sessionmaker[Session], event_id: int, error: Optional[str],
-            max_attempts: int) -> None:
-    """The outcome of one attempt, committed on its own: delivered, retried later, or parked."""
+            max_attempts: int, unsendable: bool = False) -> Optional[OutboxStatus]:
+    """The outcome of one attempt, committed on its own: delivered, retried later, or parked
+    (after its attempts, or at once when it can never be sent); the event's status after it."""
     with sessions() as session:
         item = session.get(OutboxEvent, event_id)
         if item is None or item.status != OutboxStatus.PENDING:
-            return
+            return None
         if error is None:
             state.move_outbox(item, OutboxStatus.DELIVERED)
             item.last_error = None
         else:
             item.attempts += 1
             item.last_error = error[:500]
-            if item.attempts >= max_attempts:
+            if unsendable or item.attempts >= max_attempts:
                 state.move_outbox(item, OutboxStatus.FAILED)  # parked: an operator looks at it
                 metrics.OUTBOX_PARKED.inc()
                 logger.error("outbox event %s parked after %s attempts: %s", event_id,
@@ -106,40 +137,55 @@ def _record(sessions: sessionmaker[Session], event_id: int, error: Optional[str]
             else:
                 item.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_seconds(item.attempts))
         session.commit()
+        return item.status
+
+
+class Unsendable(Exception):
+    """The event's payload cannot be written as a request (say, text that is not Unicode)."""
 
 
 async def deliver_one(sessions: sessionmaker[Session], http: httpx.AsyncClient, secret: str,
-                      max_attempts: int, event_id: int) -> bool:
+                      max_attempts: int, event_id: int) -> Optional[OutboxStatus]:
     """One event, on its own: whatever goes wrong with it (the helpdesk, the network, its
-    own payload) counts one attempt of this event and touches no other."""
+    own payload) counts one attempt of this event and touches no other. Its status after
+    the attempt: delivered, pending (to retry) or parked; None when it was not pending."""
     def load() -> Optional[tuple[bytes, dict[str, str], str]]:
         with sessions() as session:
             item = session.get(OutboxEvent, event_id)
             if item is None or item.status != OutboxStatus.PENDING:
                 return None
-            return (*_signed_body(item, secret), item.url)
+            try:
+                return (*_signed_body(item, secret), item.url)
+            except (TypeError, ValueError) as error:
+                raise Unsendable(f"{type(error).__name__}: {error}") from error
 
     try:
         loaded = await asyncio.to_thread(load)
         if loaded is None:
-            return False
+            return None
         body, headers, url = loaded
         response = await http.post(url, content=body, headers=headers)
         response.raise_for_status()
     except Exception as error:  # noqa: BLE001 - any failure is this event's failed attempt
-        await asyncio.to_thread(_record, sessions, event_id, f"{type(error).__name__}: {error}",
-                                max_attempts)
-        return False
-    await asyncio.to_thread(_record, sessions, event_id, None, max_attempts)
-    return True
+        return await asyncio.to_thread(_record, sessions, event_id,
+                                       f"{type(error).__name__}: {error}", max_attempts,
+                                       isinstance(error, Unsendable))
+    return await asyncio.to_thread(_record, sessions, event_id, None, max_attempts)
 
 
 async def deliver_due(sessions: sessionmaker[Session], http: httpx.AsyncClient, secret: str,
                       max_attempts: int, batch: int = 50) -> int:
-    """Try every due event once, each on its own; returns how many were delivered."""
+    """Try the due events once each, in order; returns how many were delivered. After a
+    failed attempt the helpdesk's later events wait behind that one, to keep their order."""
     delivered = 0
-    for event_id in await asyncio.to_thread(_due_ids, sessions, batch):
-        delivered += await deliver_one(sessions, http, secret, max_attempts, event_id)
+    failing: set[str] = set()
+    for event_id, url in await asyncio.to_thread(_due, sessions, batch):
+        if url in failing:
+            continue
+        outcome = await deliver_one(sessions, http, secret, max_attempts, event_id)
+        delivered += outcome == OutboxStatus.DELIVERED
+        if outcome == OutboxStatus.PENDING:
+            failing.add(url)
     return delivered
 
 

@@ -85,7 +85,8 @@ def test_events_wait_in_the_outbox_until_the_helpdesk_is_back(database_url: str)
     assert deliver(database) == 0  # helpdesk down: kept, with a later retry time
     events = outbox(database)
     assert [e.status for e in events] == [OutboxStatus.PENDING] * 4
-    assert all(e.attempts == 1 and e.last_error for e in events)
+    # the first failed; the later ones wait behind it, untried, to keep their order
+    assert [e.attempts for e in events] == [1, 0, 0, 0] and events[0].last_error
     helpdesk.up = True
     assert deliver(database) == 0  # not due yet: back-off is respected
     make_due(database)
@@ -124,7 +125,34 @@ def test_a_poison_event_is_parked_and_blocks_nothing_behind_it(database_url: str
         assert deliver(database) == 0  # nothing is delivered twice
     assert [r["data"] for r in helpdesk.received] == [{"n": 1}, {"n": 3}]
     statuses = [(e.status, e.attempts) for e in outbox(database)]
-    assert statuses == [(OutboxStatus.DELIVERED, 0), (OutboxStatus.FAILED, 5),
+    # it can never be sent: parked at its first attempt, not retried
+    assert statuses == [(OutboxStatus.DELIVERED, 0), (OutboxStatus.FAILED, 1),
                         (OutboxStatus.DELIVERED, 0)]
     assert metrics.OUTBOX_PARKED._value.get() == parked_before + 1
+    database.engine.dispose()
+
+
+def test_a_later_event_never_overtakes_one_waiting_for_its_retry(database_url: str) -> None:
+    """Each helpdesk gets its events in order; a helpdesk that is down holds up only its own."""
+    from api.migrate import upgrade
+
+    down, other = Helpdesk(), Helpdesk()
+    other.up = True
+    upgrade(database_url)
+    database = Database(database_url)
+    with database.sessions() as session:
+        session.add(OutboxEvent(url=down.url, type="escalation.created", payload={"n": 1}))
+        session.add(OutboxEvent(url=other.url, type="escalation.created", payload={"n": 1}))
+        session.commit()
+    assert deliver(database) == 1  # the other helpdesk is not held up
+    with database.sessions() as session:  # a later event, due at once
+        session.add(OutboxEvent(url=down.url, type="message.created", payload={"n": 2}))
+        session.commit()
+    down.up = True
+    assert deliver(database) == 0  # it waits behind the first, whose retry is not due yet
+    assert down.received == []
+    make_due(database)
+    assert deliver(database) == 2
+    assert [r["data"] for r in down.received] == [{"n": 1}, {"n": 2}]
+    assert [r["data"] for r in other.received] == [{"n": 1}]
     database.engine.dispose()

@@ -84,6 +84,35 @@ class Bot:
         return tracker["slots"].get(name)
 
 
+def write_endpoints(workdir: Path, actions_port: int) -> Path:
+    """Rasa's endpoints for a test: this action server, a SQLite tracker store in `workdir`."""
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f'tracker_store:\n  type: bot.tracker_store.TunedSQLTrackerStore\n'
+        f'  dialect: sqlite\n  db: "{workdir / "trackers.db"}"\n'
+    )
+    return endpoints
+
+
+def bot_env() -> Dict[str, str]:
+    """Both listen on loopback only, as under `make run`."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1"}
+
+
+def actions_command(port: int) -> List[str]:
+    return [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+
+
+def rasa_command(port: int, jwt_secret: str, endpoints: Path) -> List[str]:
+    """Rasa's HTTP API needs a token signed with `jwt_secret`; its REST channel does not."""
+    return [str(VENV_BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1",
+            "--port", str(port), f"--jwt-secret={jwt_secret}", "--jwt-method", "HS256",
+            "--model", str(MODEL), "--credentials", str(ROOT / "bot" / "credentials.yml"),
+            "--endpoints", str(endpoints)]
+
+
 @contextmanager
 def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Iterator[Bot]:
     """Start both servers on free ports; stop them when the block ends.
@@ -94,29 +123,18 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
     if not MODEL.exists():
         raise RuntimeError("no trained model: run `make train` first")
     rasa_port, actions_port = free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
+    endpoints = write_endpoints(workdir, actions_port)
     tracker_db = workdir / "trackers.db"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: bot.tracker_store.TunedSQLTrackerStore\n'
-        f'  dialect: sqlite\n  db: "{tracker_db}"\n'
-    )
-    # both listen on loopback only, as under `make run`; Rasa's HTTP API needs a token
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
-           "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1"}
+    env = bot_env()
     jwt_secret = secrets.token_urlsafe(32)
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-         "--port", str(actions_port)],
+        actions_command(actions_port),
         cwd=ROOT, env={**env, "ESCALATION_URL": "http://127.0.0.1:9", **(actions_env or {})},
         stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1",
-         "--port", str(rasa_port), f"--jwt-secret={jwt_secret}", "--jwt-method", "HS256",
-         "--model", str(MODEL), "--credentials", str(ROOT / "bot" / "credentials.yml"),
-         "--endpoints", str(endpoints)],
+        rasa_command(rasa_port, jwt_secret, endpoints),
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )
     try:
