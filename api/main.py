@@ -14,16 +14,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from api.db import Database
+from api.db import DATABASE_RETRY_SECONDS, DATABASE_UNAVAILABLE, Database
 from api.errors import ServiceError, validation_details
 from api.events import EventBus, Events
 from api.limits import BodySizeLimit
 from api.listeners import wire
 from api.migrate import upgrade
+from api.openapi import declare_models
+from api.rate_limits import RateLimited, RateLimitMiddleware, RateLimits, too_many_requests
 from api.routers import conversations, escalations, hooks, ops, ws
 from api.services.hub import Hub
 from api.services.outbox import deliver_forever
 from api.services.rasa_client import RasaClient
+from api.services.retention import purge_forever
 from api.settings import Settings, get_settings
 from api.state import TransitionError
 from api.texts import widget_script
@@ -37,9 +40,11 @@ def create_app(settings: Settings | None = None,
                clock: Callable[[], dt.datetime] | None = None) -> FastAPI:
     """The service; `clock` (tests) replaces the wall clock for waits and opening hours."""
     settings = settings or get_settings()
+    rate_limits = RateLimits(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await rate_limits.open()
         upgrade(settings.database_url)
         hub = Hub(settings, Database(settings.database_url), Events(), EventBus(),
                   RasaClient(settings.rasa_url, settings.rasa_timeout_seconds,
@@ -51,27 +56,42 @@ def create_app(settings: Settings | None = None,
         delivery = asyncio.create_task(deliver_forever(
             hub.database.sessions, settings.webhook_secret, settings.webhook_max_attempts)) \
             if settings.outbox_worker else None
+        # retention and empty conversations (api/services/retention.py); 0: cron does it
+        purging = asyncio.create_task(purge_forever(hub, settings.purge_interval_seconds)) \
+            if settings.purge_interval_seconds > 0 else None
         yield
-        if delivery is not None:
-            delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivery
+        for job in (delivery, purging):
+            if job is not None:
+                job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
         await hub.rasa.close()
+        await rate_limits.close()
         hub.database.engine.dispose()
 
     app = FastAPI(title="Nordhem escalation service", version="0.1.0", lifespan=lifespan,
                   description="Front door for the chat widget and hub between the bot "
                               "and human agents. See README.md.")
+    app.state.rate_limits = rate_limits
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # per-IP limits before anything is parsed or authenticated; inside CORS, so that the
+    # widget on the shop's page can read a 429 and its Retry-After
+    app.add_middleware(RateLimitMiddleware, limits=rate_limits)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                        allow_methods=["GET", "POST"],
-                       allow_headers=["Authorization", "Content-Type"])
+                       allow_headers=["Authorization", "Content-Type"],
+                       expose_headers=["Retry-After"])
     for router in (conversations.router, escalations.router, hooks.router, ws.router, ops.router):
         app.include_router(router)
+    declare_models(app, hooks.BODIES)
 
     @app.exception_handler(ServiceError)
     async def refused(request: Request, error: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(RateLimited)
+    async def limited(request: Request, error: RateLimited) -> JSONResponse:
+        return too_many_requests(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -83,6 +103,18 @@ def create_app(settings: Settings | None = None,
         # internals; every known bad input has its own 4xx above
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+        # the database is restarting or out of reach: a 503 to retry shortly, not a 500;
+        # the pool checks each connection before use, so the first request after it is back works
+        logger.warning("database unavailable on %s %s (%s)", request.method, request.url.path,
+                       type(error).__name__)
+        return JSONResponse({"detail": "the database is not answering right now; try again in "
+                                       "a few seconds"}, status_code=503,
+                            headers={"Retry-After": str(DATABASE_RETRY_SECONDS)})
+
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, database_unavailable)
 
     @app.exception_handler(TransitionError)
     async def conflict(request: Request, error: TransitionError) -> JSONResponse:

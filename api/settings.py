@@ -5,8 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from limits import parse_many
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.limits import MAX_MESSAGE_LENGTH
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,13 +44,71 @@ class Settings(BaseSettings):
     wait_min_served: int = Field(default=3, description="escalations taken in that window "
                                  "before a waiting time is given at all")
     wait_floor_minutes: int = Field(default=2, description="the shortest wait ever promised")
-    max_message_length: int = 2000
+    max_message_length: int = Field(default=MAX_MESSAGE_LENGTH, ge=1, le=MAX_MESSAGE_LENGTH,
+                                    description="longest message a customer or agent may "
+                                    "send; never more than Rasa's channel takes "
+                                    "(core.limits.MAX_MESSAGE_LENGTH)")
     agent_token_days: int = Field(default=90, description="an agent token expires this many days "
                                   "after it was issued; `python -m api agents rotate` issues anew")
+    tracker_store_url: str = Field(
+        default=f"sqlite:///{ROOT / '.rasa' / 'trackers.db'}",
+        description="SQLAlchemy URL of Rasa's tracker store (bot/endpoints.yml), where erasing "
+                    "a conversation also deletes its events; a SQLite file that does not exist "
+                    "holds nothing to erase")
+    retention_days: int = Field(default=90, ge=1, description="a conversation without activity "
+                                "for this many days is erased (python -m api purge, and the "
+                                "service's purge job)")
+    empty_conversation_minutes: int = Field(
+        default=60, ge=1, description="a conversation in which the customer wrote nothing (a "
+        "widget that was only opened) is deleted this many minutes after it started")
+    purge_interval_seconds: float = Field(
+        default=600, ge=0, description="how often the service runs the purge (retention and "
+        "empty conversations); 0: not at all (cron runs `python -m api purge` instead)")
     max_body_bytes: int = Field(default=65_536, description="larger request bodies are refused "
                                 "with 413 before they are read")
+    rate_limit_storage: str = Field(
+        default="memory://", description="where rate limits are counted: memory:// (each "
+        "process on its own) or redis://host:port/db (shared by every instance of the service)")
+    rate_limit_prefix: str = Field(default="nordhem-rate-limits",
+                                   description="prefix of the rate limits' keys in Redis")
+    rate_limit_requests: str = Field(
+        default="600/minute", description="per client IP: requests to /api/, /ws/ and /health "
+        "(anything that reaches the database, Rasa or a token check); e.g. '600/minute' or "
+        "'600/minute;5000/hour'; empty: no limit")
+    rate_limit_new_conversations: str = Field(
+        default="20/minute", description="per client IP: new conversations (POST /api/conversations)")
+    rate_limit_messages: str = Field(
+        default="30/minute", description="per conversation: messages its customer sends")
+    rate_limit_retry_seconds: float = Field(
+        default=30, gt=0, description="after Redis failed to answer, limits are counted in the "
+        "process's memory for this long before Redis is tried again")
     metrics_token: str = Field(default="", description="bearer token for GET /metrics; without "
                                "one, /metrics answers only callers on this machine")
+    typing_interval_seconds: float = Field(
+        default=2.0, ge=0, description="typing signals (the customer's over the WebSocket, the "
+        "agent's POST /api/escalations/{id}/typing) are relayed at most once per this many "
+        "seconds per conversation and sender; the others are dropped unread (the customer's "
+        "before any database query, the agent's right after the token check)")
+    ws_auth_seconds: float = Field(default=10.0, gt=0, description="a WebSocket must send its "
+                                   "auth frame within this many seconds, or it is closed (4408)")
+
+    @field_validator("rate_limit_requests", "rate_limit_new_conversations", "rate_limit_messages")
+    @classmethod
+    def rate_limit_parses(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as error:
+                raise ValueError(f"{value!r} is not a rate limit such as '20/minute' or "
+                                 "'20/minute;200/hour'") from error
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def rate_limit_storage_known(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("rate limit storage must be memory:// or redis://host:port/db")
+        return value
 
     @model_validator(mode="after")
     def webhooks_are_signed(self) -> "Settings":

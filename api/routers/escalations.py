@@ -12,12 +12,13 @@ from api.schemas import (
     AgentOut,
     AgentText,
     ConsoleLabels,
+    ErasureOut,
     EscalationDetail,
     EscalationSummary,
     MessageOut,
     Resolve,
 )
-from api.services import escalations
+from api.services import erasure, escalations
 from api.services.serialize import escalation_detail, escalation_summary, message_out
 from api.texts import console_labels
 from core.vocabulary import EscalationStatus
@@ -74,11 +75,21 @@ def write(escalation_id: EscalationId, body: AgentText, agent: CurrentAgent, ses
     return message_out(escalations.agent_message(session, escalation_id, agent, text))
 
 
-@router.post("/api/escalations/{escalation_id}/typing", status_code=204)
+@router.post("/api/escalations/{escalation_id}/typing", status_code=204, responses=CONFLICT)
 def typing(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep, hub: HubDep) -> Response:
-    escalation = escalations.get(session, escalation_id)
-    if escalation.status != EscalationStatus.WITH_AGENT or escalation.agent_id != agent.id:
-        raise HTTPException(409, "only the agent who claimed the escalation types in it")
+    """Show the customer that the agent is typing. Relayed at most once per
+    NORDHEM_TYPING_INTERVAL_SECONDS (2) per escalation and agent: a call within the interval
+    is dropped unread and still answered 204, since the customer already sees the signal."""
+    key = ("agent", escalation_id, agent.id)
+    if not hub.typing.allow(key, hub.clock()):
+        return Response(status_code=204)
+    try:
+        escalation = escalations.get(session, escalation_id)
+        if escalation.status != EscalationStatus.WITH_AGENT or escalation.agent_id != agent.id:
+            raise HTTPException(409, "only the agent who claimed the escalation types in it")
+    except Exception:
+        hub.typing.release(key)  # refused, not relayed: the next call is checked again
+        raise
     hub.events.emit(Typing(escalation.conversation_id, escalation.id, "agent", agent.name))
     return Response(status_code=204)
 
@@ -89,3 +100,22 @@ async def resolve(escalation_id: EscalationId, body: Resolve, agent: CurrentAgen
                   hub: HubDep) -> EscalationSummary:
     escalation = await escalations.resolve(hub, session, escalation_id, agent, body.return_to_bot)
     return escalation_summary(escalation)
+
+
+@router.post("/api/escalations/{escalation_id}/erase", response_model=ErasureOut,
+             responses={404: {"description": "no such escalation (or erased already)"},
+                        **CONFLICT})
+def erase(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep,
+          hub: HubDep) -> ErasureOut:
+    """Confirm an erasure request (reason `erasure_request`) the agent has claimed: the
+    conversation is erased everywhere (service, Rasa's tracker store, helpdesk outbox),
+    the customer's chat is told so, and a record without personal data is kept."""
+    tracker = erasure.TrackerStore(hub.settings.tracker_store_url)
+    try:
+        record = erasure.confirm_request(session, escalation_id, agent, tracker, hub.clock())
+    finally:
+        tracker.close()
+    return ErasureOut(references=record.escalation_references, requested_by=record.requested_by,
+                      erased_at=record.erased_at, messages=record.messages,
+                      escalations=record.escalations, outbox_events=record.outbox_events,
+                      tracker_events=record.tracker_events)

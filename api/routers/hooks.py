@@ -11,12 +11,14 @@ from pydantic import BaseModel, ValidationError
 
 from api.deps import HubDep, SessionDep
 from api.errors import validation_details
+from api.openapi import json_body
 from api.schemas import EscalationHook, EscalationReceipt, HelpdeskReply, MessageOut
 from api.security import signature_valid
 from api.services import escalations
 from api.services.serialize import message_out
 
 router = APIRouter(prefix="/hooks", tags=["hooks"])
+BODIES: list[type[BaseModel]] = [EscalationHook, HelpdeskReply]
 Body = TypeVar("Body", bound=BaseModel)
 
 
@@ -42,7 +44,8 @@ def _validated(model: type[Body], data: dict[str, Any]) -> Body:
         raise HTTPException(422, validation_details(error.errors())) from error
 
 
-@router.post("/escalations", response_model=EscalationReceipt, status_code=201, responses={
+@router.post("/escalations", response_model=EscalationReceipt, status_code=201,
+             openapi_extra=json_body(EscalationHook), responses={
     200: {"model": EscalationReceipt,
           "description": "the conversation already has an open escalation: its receipt"},
     409: {"description": "a replayed event id, or a conversation that is closed"}})
@@ -59,7 +62,8 @@ async def create_escalation(request: Request, response: Response, session: Sessi
     return receipt
 
 
-@router.post("/helpdesk/messages", response_model=MessageOut, status_code=201)
+@router.post("/helpdesk/messages", response_model=MessageOut, status_code=201,
+             openapi_extra=json_body(HelpdeskReply))
 async def helpdesk_reply(request: Request, session: SessionDep, hub: HubDep,
                          x_signature: str | None = Header(None)) -> MessageOut:
     """A reply an agent wrote in the company's helpdesk, to the customer's chat."""

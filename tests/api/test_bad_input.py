@@ -29,10 +29,20 @@ def test_text_with_an_unpaired_surrogate_is_refused(client: TestClient) -> None:
 
 def test_an_escalation_id_beyond_64_bits_is_not_found_not_an_error(client: TestClient,
                                                                    agent_token: str) -> None:
-    for path in (f"/api/escalations/{2**63}", f"/api/escalations/{2**70}"):
+    for path in (f"/api/escalations/{2**31}", f"/api/escalations/{2**63}",
+                 f"/api/escalations/{2**70}"):
         assert client.get(path, headers=auth(agent_token)).status_code in (404, 422)
     assert client.post(f"/api/escalations/{2**63}/claim",
                        headers=auth(agent_token)).status_code in (404, 422)
+
+
+def test_a_history_cursor_beyond_64_bits_is_refused(client: TestClient) -> None:
+    """Found by the schemathesis run (tests/api/test_fuzz.py): it used to be a 500."""
+    conversation, customer = start(client)
+    path = f"/api/conversations/{conversation}/messages"
+    for after in (2**31, 2**63, -1):
+        assert client.get(f"{path}?after={after}", headers=auth(customer)).status_code == 422
+    assert client.get(f"{path}?after={2**31 - 1}", headers=auth(customer)).status_code == 200
 
 
 def test_a_deeply_nested_signed_hook_is_refused(client: TestClient) -> None:
