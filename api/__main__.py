@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -215,9 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         import uvicorn
 
         from api.access_log import log_config
+        from api.routers.ws import MAX_FRAME_BYTES
 
         uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
-                    log_level="info", log_config=log_config())
+                    log_level="info", log_config=log_config(),
+                    # sockets carry only small frames (auth, typing): uvicorn's 16 MiB
+                    # default would let one frame stall the event loop while parsed
+                    ws_max_size=MAX_FRAME_BYTES,
+                    # X-Forwarded-For is believed from these proxies only (FORWARDED_ALLOW_IPS)
+                    forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"))
     return 0
 
 

@@ -13,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from api.db import DATABASE_RETRY_SECONDS, DATABASE_UNAVAILABLE, Database
 from api.errors import ServiceError, validation_details
@@ -115,6 +117,18 @@ def create_app(settings: Settings | None = None,
 
     for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, database_unavailable)
+
+    @app.exception_handler(ObjectDeletedError)
+    async def gone(request: Request, error: ObjectDeletedError) -> JSONResponse:
+        # erased (or purged) while this request was working on it
+        return JSONResponse({"detail": "it was erased meanwhile"}, status_code=404)
+
+    @app.exception_handler(IntegrityError)
+    async def clashed(request: Request, error: IntegrityError) -> JSONResponse:
+        # a change at the same moment took the row away or took its place first
+        logger.warning("integrity conflict on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "it changed at the same moment; reload and try again"},
+                            status_code=409)
 
     @app.exception_handler(TransitionError)
     async def conflict(request: Request, error: TransitionError) -> JSONResponse:

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
         "before any database query, the agent's right after the token check)")
     ws_auth_seconds: float = Field(default=10.0, gt=0, description="a WebSocket must send its "
                                    "auth frame within this many seconds, or it is closed (4408)")
+    ws_recheck_seconds: float = Field(default=30.0, gt=0, description="an agent's open socket "
+                                      "checks its token again this often: a revoked or expired "
+                                      "token closes it (4401)")
 
     @field_validator("rate_limit_requests", "rate_limit_new_conversations", "rate_limit_messages")
     @classmethod

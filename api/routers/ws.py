@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
@@ -28,6 +29,10 @@ from api.services.hub import Hub
 
 router = APIRouter(tags=["live"])
 PING_SECONDS = 25
+# what a client ever sends is an auth frame or a typing frame: `python -m api serve` refuses
+# larger frames (close 1009), and an auth frame is checked for length before it is parsed
+MAX_FRAME_BYTES = 4096
+MAX_AUTH_FRAME_CHARS = 1024
 AUTH_FRAME = 'the first frame must be {"type": "auth", "token": "..."}'
 
 
@@ -49,8 +54,11 @@ async def _first_frame_token(websocket: WebSocket, seconds: float) -> str:
         raise Refused(4408, f"no auth frame within {seconds:g} s") from None
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text") or ""
+    if len(text) > MAX_AUTH_FRAME_CHARS:  # not parsed: nobody is known yet
+        raise Refused(4400, AUTH_FRAME)
     try:
-        frame = json.loads(message.get("text") or "")
+        frame = json.loads(text)
     except ValueError:
         frame = None
     if not (isinstance(frame, dict) and frame.get("type") == "auth"
@@ -59,9 +67,9 @@ async def _first_frame_token(websocket: WebSocket, seconds: float) -> str:
     return str(frame.get("token", "")).strip()
 
 
-async def _authenticated(websocket: WebSocket, check: Callable[[str], None]) -> bool:
+async def _authenticated(websocket: WebSocket, check: Callable[[str], None]) -> Optional[str]:
     """Accept, read the auth frame and run `check(token)` (in a thread: it reads the database;
-    it raises `Refused`). False when the socket was closed instead."""
+    it raises `Refused`); the token, or None when the socket was closed instead."""
     hub: Hub = websocket.app.state.hub
     await websocket.accept()
     try:
@@ -70,29 +78,50 @@ async def _authenticated(websocket: WebSocket, check: Callable[[str], None]) -> 
     except Refused as refused:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code=refused.code, reason=refused.reason)
-        return False
+        return None
     except WebSocketDisconnect:
-        return False
-    return True
+        return None
+    return token
 
 
-async def _pump(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]]) -> None:
-    """Send bus events to the socket; ping when quiet so proxies keep it open."""
+Recheck = Callable[[], Awaitable[Optional[Refused]]]
+
+
+async def _pump(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]],
+                recheck: Optional[Recheck] = None, recheck_seconds: float = PING_SECONDS) -> None:
+    """Send bus events to the socket; ping when quiet so proxies keep it open. With
+    `recheck`, every `recheck_seconds` the socket's right to listen is checked again, and a
+    refusal closes it."""
+    quiet = min(PING_SECONDS, recheck_seconds) if recheck else PING_SECONDS
+    checked = pinged = time.monotonic()
     while True:
         try:
-            event = await asyncio.wait_for(queue.get(), timeout=PING_SECONDS)
+            event: Optional[dict[str, Any]] = await asyncio.wait_for(queue.get(), timeout=quiet)
         except asyncio.TimeoutError:
+            event = None
+        now = time.monotonic()
+        if recheck is not None and now - checked >= recheck_seconds:
+            checked = now
+            refused = await recheck()
+            if refused is not None:
+                await websocket.close(code=refused.code, reason=refused.reason)
+                return
+        if event is None:
+            if now - pinged < PING_SECONDS:
+                continue
             event = {"type": "ping"}
+        pinged = now
         await websocket.send_json(event)
 
 
 async def _serve(websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]],
-                 on_message: Optional[Callable[[Any], Awaitable[None]]] = None) -> None:
+                 on_message: Optional[Callable[[Any], Awaitable[None]]] = None,
+                 recheck: Optional[Recheck] = None, recheck_seconds: float = PING_SECONDS) -> None:
     """Say ready, then push the subscribed `queue` and hand each frame to `on_message`."""
     pump: Optional[asyncio.Task[None]] = None
     try:
         await websocket.send_json({"type": "ready"})
-        pump = asyncio.create_task(_pump(websocket, queue))
+        pump = asyncio.create_task(_pump(websocket, queue, recheck, recheck_seconds))
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -127,7 +156,7 @@ async def conversation_socket(websocket: WebSocket, conversation_id: str) -> Non
                     raise Refused(4404, "no such conversation") from None
                 raise Refused(4403, "this token does not belong to this conversation") from None
 
-    if not await _authenticated(websocket, check_token):
+    if await _authenticated(websocket, check_token) is None:
         return
     queue = hub.bus.subscribe_conversation(conversation_id)
 
@@ -163,10 +192,20 @@ async def agents_socket(websocket: WebSocket) -> None:
                                hub.clock()) is None:
                 raise Refused(4401, "unknown, expired or revoked agent token")
 
-    if not await _authenticated(websocket, check_token):
+    token = await _authenticated(websocket, check_token)
+    if token is None:
         return
+
+    async def still_an_agent() -> Optional[Refused]:
+        try:
+            await asyncio.to_thread(check_token, token)
+        except Refused as refused:
+            return refused
+        return None
+
     queue = hub.bus.subscribe_agents()
     try:
-        await _serve(websocket, queue)
+        await _serve(websocket, queue, recheck=still_an_agent,
+                     recheck_seconds=hub.settings.ws_recheck_seconds)
     finally:
         hub.bus.unsubscribe_agents(queue)

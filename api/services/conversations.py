@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 import uuid
@@ -28,6 +29,10 @@ from core.personal_data import mask
 from core.scorecard import opens_with_welcome, tells_what_happens_next, with_handoff_measured
 from core.vocabulary import REQUEST_HUMAN_INTENT, ConversationStatus, HandoffReason, priority_for
 
+# a button's payload names an intent and nothing else: no entities (they would set slots
+# unmasked), and none of Rasa's own intents that reset the conversation
+BUTTON_PAYLOAD = re.compile(r"/([a-z][a-z_]{0,63})")
+RASA_CONTROL_INTENTS = frozenset({"restart", "session_start", "back"})
 # the person button: the bot's own payload for it, which the service also understands alone
 PERSON_PAYLOAD = f"/{REQUEST_HUMAN_INTENT}"
 
@@ -60,7 +65,8 @@ def customer_text(body: CustomerMessage, max_length: int) -> str:
     if body.payload is not None and body.text is not None:
         raise ConversationError(422, "send either text or payload, not both")
     if body.payload is not None:
-        if not body.payload.startswith("/") or len(body.payload) > 200 or " " in body.payload:
+        intent = BUTTON_PAYLOAD.fullmatch(body.payload)
+        if intent is None or intent.group(1) in RASA_CONTROL_INTENTS:
             raise ConversationError(422, "payload must look like /intent_name")
         return body.payload
     text = (body.text or "").strip()

@@ -14,7 +14,6 @@ record of the erasure, which keeps no personal data (api/models.py `Erasure`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from enum import Enum
 from pathlib import Path
@@ -49,9 +48,7 @@ class ErasureError(ServiceError):
     """An erasure the request does not allow (404, 409)."""
 
 
-def conversation_hash(conversation_id: str) -> str:
-    """What the record keeps of a conversation's id: its SHA-256."""
-    return hashlib.sha256(conversation_id.encode()).hexdigest()
+conversation_hash = escalations.erased_conversation_hash
 
 
 class TrackerStore:
@@ -144,6 +141,11 @@ def erase(session: Session, conversation_id: str, tracker: TrackerStore, request
                                             tuple(escalation_id for escalation_id, _ in found),
                                             tuple(reference for _, reference in found)))
     session.commit()
+    # a bot turn that was under way may have written the tracker again meanwhile
+    late_events = tracker.erase(conversation_id)
+    if late_events:
+        record.tracker_events += late_events
+        session.commit()
     logger.info("erased a conversation (%s): %s messages, %s escalations, %s outbox events, "
                 "%s tracker events", requested_by.value, messages, erased_escalations,
                 outbox_events, tracker_events)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import secrets
 import time
 from typing import Any, Literal, Optional, cast
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from api import state
 from api.errors import ServiceError
 from api.events import EscalationClaimed, EscalationCreated, EscalationResolved, MessageCreated, publish
-from api.models import Agent, Conversation, Escalation, HookReceipt, Message, utcnow
+from api.models import Agent, Conversation, Erasure, Escalation, HookReceipt, Message, utcnow
 from api.schemas import EscalationHook, EscalationReceipt, HelpdeskReply
 from api.services import estimates
 from api.services.hub import Hub
@@ -55,6 +56,16 @@ def remember_hook(session: Session, source: str, event_id: str, sent_at: Optiona
     session.add(HookReceipt(source=source, event_id=event_id))
 
 
+def erased_conversation_hash(conversation_id: str) -> str:
+    """What the record of an erasure keeps of the conversation's id: its SHA-256."""
+    return hashlib.sha256(conversation_id.encode()).hexdigest()
+
+
+def was_erased(session: Session, conversation_id: str) -> bool:
+    return session.scalar(select(Erasure.id).where(
+        Erasure.conversation_hash == erased_conversation_hash(conversation_id)).limit(1)) is not None
+
+
 def create_from_hook(hub: Hub, session: Session, hook: EscalationHook,
                      source: str = "bot") -> tuple[EscalationReceipt, bool]:
     """The receipt of a new escalation, and True; or, when the conversation already has an
@@ -63,6 +74,10 @@ def create_from_hook(hub: Hub, session: Session, hook: EscalationHook,
     remember_hook(session, source, hook.event_id, hook.sent_at, hub.settings.hook_max_age_seconds)
     # locked (on PostgreSQL) so that two hooks of one conversation cannot both create one
     conversation = session.get(Conversation, hook.conversation_id, with_for_update=True)
+    if conversation is None and was_erased(session, hook.conversation_id):
+        # a hand-off from a bot turn that was under way while the conversation was erased
+        session.rollback()
+        raise EscalationError(409, "this conversation was erased")
     if conversation is None:  # the bot was reached directly, not through the widget
         conversation = Conversation(id=hook.conversation_id, customer_token_hash="",
                                     language=hook.language, status=ConversationStatus.BOT)

@@ -91,21 +91,20 @@ def _due(sessions: sessionmaker[Session], batch: int) -> list[tuple[int, str]]:
     """(id, url) of the events to try now: for each helpdesk URL its pending events, oldest
     first, if the oldest is due. A later event never overtakes one that waits for its retry,
     so each helpdesk receives the events in the order they happened."""
-    with sessions() as session:
-        rows = session.execute(
-            select(OutboxEvent.id, OutboxEvent.url, OutboxEvent.next_attempt_at <= utcnow())
-            .where(OutboxEvent.status == OutboxStatus.PENDING)
-            .order_by(OutboxEvent.id).limit(batch)).all()
-    waiting: set[str] = set()
     due: list[tuple[int, str]] = []
-    for event_id, url, is_due in rows:
-        if url in waiting:
-            continue
-        if not is_due:
-            waiting.add(url)
-            continue
-        due.append((event_id, url))
-    return due
+    with sessions() as session:
+        pending = OutboxEvent.status == OutboxStatus.PENDING
+        # per URL: a helpdesk with a long backlog must not keep the others' events unread
+        for url in session.scalars(select(OutboxEvent.url).where(pending).distinct()).all():
+            rows = session.execute(
+                select(OutboxEvent.id, OutboxEvent.next_attempt_at <= utcnow())
+                .where(pending, OutboxEvent.url == url)
+                .order_by(OutboxEvent.id).limit(batch)).all()
+            for event_id, is_due in rows:
+                if not is_due:
+                    break
+                due.append((event_id, url))
+    return sorted(due)
 
 
 def _signed_body(item: OutboxEvent, secret: str) -> tuple[bytes, dict[str, str]]:
@@ -141,7 +140,13 @@ def _record(sessions: sessionmaker[Session], event_id: int, error: Optional[str]
 
 
 class Unsendable(Exception):
-    """The event's payload cannot be written as a request (say, text that is not Unicode)."""
+    """The event's payload cannot be written as a request (say, text that is not Unicode),
+    or the helpdesk refused this payload itself: retrying would hold up every later event."""
+
+
+# answers that refuse the payload, not the request: trying again cannot help
+# (401, 403, 404 are kept for retries: they mean a URL or secret to fix, not this event)
+REJECTED = frozenset({400, 413, 415, 422})
 
 
 async def deliver_one(sessions: sessionmaker[Session], http: httpx.AsyncClient, secret: str,
@@ -165,6 +170,8 @@ async def deliver_one(sessions: sessionmaker[Session], http: httpx.AsyncClient, 
             return None
         body, headers, url = loaded
         response = await http.post(url, content=body, headers=headers)
+        if response.status_code in REJECTED:
+            raise Unsendable(f"the helpdesk refused it: {response.status_code}")
         response.raise_for_status()
     except Exception as error:  # noqa: BLE001 - any failure is this event's failed attempt
         return await asyncio.to_thread(_record, sessions, event_id,

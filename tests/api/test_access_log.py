@@ -78,6 +78,17 @@ def test_requests_and_sockets_are_logged_without_their_query_string(
     assert SECRET not in text and "?token" not in text, text
 
 
+def test_the_running_service_refuses_a_frame_larger_than_any_client_sends(
+        service: tuple[str, Path]) -> None:
+    """uvicorn's own default (16 MiB) would parse a huge frame before anyone is known."""
+    base, _ = service
+    with connect(f"{base.replace('http', 'ws')}/ws/agents", max_size=None) as socket, \
+            pytest.raises(ConnectionClosed) as closed:
+        socket.send("[" * 3000 + "]" * 3000)
+        socket.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+
 def test_the_filter_cuts_only_the_query_string() -> None:
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
                                '%s - "%s %s HTTP/%s" %d',

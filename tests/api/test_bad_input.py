@@ -7,6 +7,7 @@ import json
 
 from fastapi.testclient import TestClient
 
+from api.settings import Settings
 from core.signing import sign
 from tests.support.api import HOOK_SECRET, auth, hook_body, post_hook, start
 
@@ -69,3 +70,40 @@ def test_a_non_ascii_signature_is_refused_as_unsigned(client: TestClient) -> Non
         "Content-Type": "application/json", "X-Signature": "sha256=æøå".encode()})
     assert response.status_code == 401
     assert post_hook(client, hook_body(conversation)).status_code == 201
+
+
+def test_a_button_payload_names_an_intent_and_nothing_more(client: TestClient) -> None:
+    """Entities in a payload would set slots unmasked; Rasa's own intents reset the dialogue
+    (and with it the count of abusive messages)."""
+    conversation, customer = start(client)
+    path = f"/api/conversations/{conversation}/messages"
+    for payload in ('/track_order{"order_number":"<b>x"}', "/restart", "/session_start",
+                    "/back", "/Track_Order", "/" + "a" * 65, "//greet"):
+        response = client.post(path, json={"payload": payload}, headers=auth(customer))
+        assert response.status_code == 422, payload
+    history = client.get(path, headers=auth(customer)).json()["messages"]
+    assert history == []  # nothing refused was kept
+
+
+def test_a_row_erased_or_taken_meanwhile_is_a_4xx_not_a_500(settings: Settings) -> None:
+    """An erasure racing a request ends it with 404 (the row is gone) or 409 (a constraint
+    clashed), as the security review found these paths could; here raised directly."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import ObjectDeletedError
+
+    from api.main import create_app
+
+    app = create_app(settings)
+
+    @app.get("/test/erased")
+    def erased() -> None:
+        raise ObjectDeletedError.__new__(ObjectDeletedError)
+
+    @app.get("/test/clashed")
+    def clashed() -> None:
+        raise IntegrityError("INSERT ...", {}, Exception("FOREIGN KEY constraint failed"))
+
+    with TestClient(app) as client:
+        assert client.get("/test/erased").status_code == 404
+        response = client.get("/test/clashed")
+        assert response.status_code == 409 and "INSERT" not in response.text

@@ -7,6 +7,7 @@ the last test runs the real Rasa, action server and service."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -135,6 +136,60 @@ def test_a_confirmed_erasure_request_erases_the_conversation_everywhere(
         assert record.requested_by == "agent"
         assert record.agent_id == session.scalar(select(Agent.id).where(Agent.name == "Kari"))
     database.engine.dispose()
+
+
+def test_a_late_hand_off_cannot_bring_an_erased_conversation_back(
+        erasing_settings: Settings, tracker_db: Path) -> None:
+    """A bot turn under way while the conversation is erased ends in a hook for it, or in
+    tracker events written again: neither brings the conversation back."""
+    with TestClient(create_app(erasing_settings)) as client:
+        kari = add_agent(erasing_settings, "Kari")
+        conversation, _, escalation = erasure_request(client, kari)
+        client.post(f"/api/escalations/{escalation['id']}/claim", headers=auth(kari))
+        assert client.post(f"/api/escalations/{escalation['id']}/erase",
+                           headers=auth(kari)).status_code == 200
+        late = post_hook(client, hook_body(conversation, reason="request_human"))
+        assert late.status_code == 409 and "erased" in late.json()["detail"]
+        assert client.get("/api/escalations", headers=auth(kari)).json() == []
+    database = Database(erasing_settings.database_url)
+    with database.sessions() as session:
+        assert session.get(Conversation, conversation) is None
+    database.engine.dispose()
+
+
+class RewrittenByRasa(TrackerStore):
+    """The tracker store as a bot turn under way sees it: its events come back once, after
+    the first deletion (Rasa saves the turn's whole history when the table holds none)."""
+
+    def __init__(self, url: str, path: Path, conversation: str) -> None:
+        super().__init__(url)
+        self.path, self.conversation, self.rewritten = path, conversation, False
+
+    def erase(self, sender_id: str) -> int:
+        erased = super().erase(sender_id)
+        if not self.rewritten:
+            add_events(self.path, self.conversation, 4, time.time())
+            self.rewritten = True
+        return erased
+
+
+def test_tracker_events_written_again_during_an_erasure_are_erased_too(
+        erasing_settings: Settings, tracker_db: Path) -> None:
+    from api.__main__ import _database_with_outbox
+    from api.services.erasure import Requester, erase
+
+    with TestClient(create_app(erasing_settings)) as client:
+        conversation, _ = start(client)
+    add_events(tracker_db, conversation, 5, time.time())
+    tracker = RewrittenByRasa(erasing_settings.tracker_store_url, tracker_db, conversation)
+    database = _database_with_outbox(erasing_settings)
+    with database.sessions() as session:
+        record = erase(session, conversation, tracker, Requester.OPERATOR,
+                       dt.datetime.now(dt.timezone.utc))
+    database.engine.dispose()
+    tracker.close()
+    assert record is not None and record.tracker_events == 9
+    assert count_events(tracker_db, conversation) == 0
 
 
 def test_only_the_agent_who_claimed_an_erasure_request_can_confirm_it(

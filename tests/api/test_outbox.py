@@ -132,6 +132,55 @@ def test_a_poison_event_is_parked_and_blocks_nothing_behind_it(database_url: str
     database.engine.dispose()
 
 
+def test_a_helpdesk_with_a_long_backlog_does_not_starve_another(database_url: str) -> None:
+    from api.migrate import upgrade
+
+    down, other = Helpdesk(), Helpdesk()
+    other.up = True
+    upgrade(database_url)
+    database = Database(database_url)
+    with database.sessions() as session:
+        for n in range(8):  # more than one batch, all older than the other helpdesk's event
+            session.add(OutboxEvent(url=down.url, type="message.created", payload={"n": n}))
+        session.add(OutboxEvent(url=other.url, type="message.created", payload={"n": 0}))
+        session.commit()
+
+    async def run() -> int:
+        async with httpx.AsyncClient(timeout=5) as http:
+            return await deliver_due(database.sessions, http, WEBHOOK_SECRET, max_attempts=5,
+                                     batch=3)
+    assert asyncio.run(run()) == 1
+    assert [r["data"] for r in other.received] == [{"n": 0}]
+    database.engine.dispose()
+
+
+def test_an_event_the_helpdesk_refuses_is_parked_at_once(database_url: str) -> None:
+    """A 422 refuses this payload: retrying it would hold up the helpdesk's later events."""
+    from api.migrate import upgrade
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(422)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/events"
+    upgrade(database_url)
+    database = Database(database_url)
+    with database.sessions() as session:
+        session.add(OutboxEvent(url=url, type="message.created", payload={"n": 1}))
+        session.commit()
+    assert deliver(database) == 0
+    assert [(e.status, e.attempts) for e in outbox(database)] == [(OutboxStatus.FAILED, 1)]
+    server.shutdown()
+    database.engine.dispose()
+
+
 def test_a_later_event_never_overtakes_one_waiting_for_its_retry(database_url: str) -> None:
     """Each helpdesk gets its events in order; a helpdesk that is down holds up only its own."""
     from api.migrate import upgrade

@@ -78,6 +78,8 @@ def first_frames(client: TestClient, settings: Settings) -> dict[str, tuple[str,
         "typing before auth": (own, {"type": "typing"}, 4400),
         "not JSON": (own, "token please", 4400),
         "token not a string": ("/ws/agents", {"type": "auth", "token": 42}, 4400),
+        # a large first frame is refused unread: parsing it would stall the event loop
+        "a huge first frame": ("/ws/agents", "[" * 2000 + "]" * 2000, 4400),
     }
 
 
@@ -119,3 +121,22 @@ def test_a_frame_that_is_not_json_closes_an_authenticated_socket(client: TestCli
         agents.send_text("{not json")
         refusal = closed(agents)
     assert refusal.code == 4400
+
+
+def test_an_open_agent_socket_closes_once_its_token_is_revoked(database_url: str) -> None:
+    """Revoking a token ends the agent's live view too, not only new logins."""
+    settings = make_settings(database_url, ws_recheck_seconds=0.2)
+    with TestClient(create_app(settings)) as client:
+        token = add_agent(settings, "Former")
+        with live_socket(client, "/ws/agents", token) as agents:
+            conversation, _ = start(client)
+            post_hook(client, hook_body(conversation))  # still listening: it hears this
+            assert agents.receive_json()["type"] == "escalation.created"
+            database = Database(settings.database_url)
+            with database.sessions() as session:
+                session.scalars(select(Agent).where(Agent.name == "Former")).one().revoked_at = \
+                    dt.datetime.now(dt.timezone.utc)
+                session.commit()
+            database.engine.dispose()
+            refusal = closed(agents)
+    assert refusal.code == 4401 and "revoked" in refusal.reason
