@@ -24,6 +24,9 @@ RESPONSE_FILES = ("faq.yml", "aspects.yml", "dialogue.yml", "handoff.yml")
 NOTICE_FILE = "notices.yml"
 # the words of dates and times (day names, "today", "tomorrow")
 CALENDAR_FILE = "calendar.yml"
+# what the bot says about a customer's order: templates the action server fills in
+# (actions/orders/describe.py), so not responses of the domain
+ORDERS_FILE = "orders.yml"
 
 Texts = Dict[Text, Dict[Text, Text]]
 
@@ -73,6 +76,12 @@ def notices(content_dir: Path = CONTENT_DIR) -> Texts:
 def calendar_words(content_dir: Path = CONTENT_DIR) -> Texts:
     """Day names (comma-separated, Monday first) and "today"/"tomorrow"/"at" per language."""
     return read_texts(content_dir / CALENDAR_FILE)
+
+
+@lru_cache(maxsize=None)
+def order_texts(content_dir: Path = CONTENT_DIR) -> Texts:
+    """Order status, verification, cancellation and change texts with {placeholders}."""
+    return read_texts(content_dir / ORDERS_FILE)
 
 
 def in_language(by_language: Dict[Text, Text], language: Optional[Text]) -> Text:
