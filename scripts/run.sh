@@ -33,6 +33,11 @@ export PYTHONPATH="$PWD"
 
 # The demo agent: created once, with the token kept in .env.
 .venv-api/bin/python -m api migrate >/dev/null
+# The order system: the shop's own API (NORDHEM_ORDERS_URL + NORDHEM_ORDERS_TOKEN), or the
+# embedded demo store, seeded once with about 200 orders dated from today.
+if [ -z "${NORDHEM_ORDERS_URL:-}" ]; then .venv/bin/python -m actions.orders seed >/dev/null; fi
+order_system=$(.venv/bin/python -m actions.orders info)
+order_system=${order_system#order system: }
 .venv-api/bin/python - <<'PY'
 import os
 from api.db import Database
@@ -93,6 +98,7 @@ echo "==> ready after $(( $(date +%s) - start )) s"
 if $new_secrets; then demo_token=$NORDHEM_DEMO_AGENT_TOKEN; else demo_token="NORDHEM_DEMO_AGENT_TOKEN in .env"; fi
 cat <<MSG
 Agent console:     http://localhost:$api_port/agent    (demo agent token: $demo_token)
+Orders:            $order_system
 API and its docs:  http://localhost:$api_port/docs
 Talk to the bot through the service:
   curl -s -X POST localhost:$api_port/api/conversations -H 'Content-Type: application/json' -d '{"language": "nb"}'
