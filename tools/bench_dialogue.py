@@ -12,14 +12,15 @@ Usage (in the service's environment, .venv-api):
 
 A service given with --url must let one IP start every conversation of the run: raise its
 NORDHEM_RATE_LIMIT_NEW_CONVERSATIONS and NORDHEM_RATE_LIMIT_REQUESTS for the run (the
-stack started here sets them out of the way, tests/support/stack.py).
+stack started here sets them out of the way, tests/support/stack.py). Its action server
+must use a freshly seeded demo order store: the order conversations cancel real demo orders.
 
 By default the whole stack is started in a temporary directory (Rasa with
-models/current.tar.gz, the action server and the service on SQLite) and an agent is
-created for it. Only the service's public HTTP contract is used: start a conversation,
-post the customer's messages, and as an agent read the escalation of a hand-off (reason,
-details) and resolve it when the conversation ends, so that every conversation meets an
-empty queue whatever ran before it.
+models/current.tar.gz, the action server on a demo order store seeded there for this run,
+and the service on SQLite) and an agent is created for it. Only the service's public HTTP
+contract is used: start a conversation, post the customer's messages, and as an agent read
+the escalation of a hand-off (reason, details) and resolve it when the conversation ends,
+so that every conversation meets an empty queue whatever ran before it.
 
 It prints the pass rate per kind and language and the failing conversations with their
 first failing turn, writes results/bench_dialogue.json, and exits 0: it is a benchmark,
@@ -51,7 +52,9 @@ import contextlib
 import datetime as dt
 import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,6 +69,8 @@ import yaml
 from core.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
+# the bot's environment, which has the order store's command (actions.orders)
+BOT_PYTHON = ROOT / ".venv" / "bin" / "python"
 BENCH_DIR = ROOT / "benchmarks" / "dialogue"
 RESULTS = ROOT / "results"
 SNIPPET_LENGTH = 60
@@ -691,6 +696,22 @@ def write_results(path: Path, summary: Dict[str, Any], results: List[Dict[str, A
     path.write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
+def seed_order_store(directory: Path) -> Dict[str, str]:
+    """A fresh demo order store in `directory`, and the action server's environment that
+    points at it: the conversations cancel demo orders, so each run starts from the seed.
+
+    Seeded with the bot's Python (the service's environment cannot import the actions);
+    NORDHEM_ORDERS_URL is cleared so that a shop's API in the caller's environment is not used.
+    """
+    path = directory / "orders.db"
+    done = subprocess.run([str(BOT_PYTHON), "-m", "actions.orders", "seed", "--db", str(path),
+                           "--force"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not path.exists():
+        raise RuntimeError(f"the demo order store was not seeded: {done.stderr or done.stdout}")
+    return {"NORDHEM_ORDERS_DB": str(path), "NORDHEM_ORDERS_URL": ""}
+
+
 def _stack_helpers() -> Tuple[Any, Any]:
     """add_agent and make_settings, from wherever the test support keeps them now."""
     if importlib.util.find_spec("tests.support.api") is not None:
@@ -733,9 +754,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         add_agent, make_settings = _stack_helpers()
         workdir = Path(tempfile.mkdtemp(prefix="bench-dialogue-"))
-        print(f"==> starting Rasa, actions and the service (logs in {workdir})", flush=True)
+        print(f"==> starting Rasa, actions (a fresh demo order store) and the service "
+              f"(logs in {workdir})", flush=True)
         try:
-            with running_stack(workdir) as stack:
+            actions_env = seed_order_store(workdir)
+            with running_stack(workdir, actions_env=actions_env) as stack:
                 url = stack.api
                 token = add_agent(make_settings(stack.database_url), "Bench")
                 print(f"==> ready in {time.monotonic() - started:.0f} s; "

@@ -35,12 +35,15 @@ RATE_LIMITS_OUT_OF_THE_WAY = {"NORDHEM_RATE_LIMIT_REQUESTS": "1000000/minute",
 
 
 @contextmanager
-def running_stack(workdir: Path) -> Iterator[Stack]:
-    """Start the bot and the service (SQLite in `workdir`); stop all when the block ends."""
+def running_stack(workdir: Path, actions_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """Start the bot and the service (SQLite in `workdir`); stop all when the block ends.
+
+    `actions_env` adds environment variables for the action server (e.g. NORDHEM_ORDERS_DB).
+    """
     api_port = free_port()
     api_url = f"http://127.0.0.1:{api_port}"
     database_url = f"sqlite:///{workdir / 'escalations.db'}"
-    with running_bot(workdir, {"ESCALATION_URL": api_url,
+    with running_bot(workdir, {**(actions_env or {}), "ESCALATION_URL": api_url,
                                "ESCALATION_HOOK_SECRET": HOOK_SECRET}) as bot:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "NORDHEM_DATABASE_URL": database_url,
                "NORDHEM_RASA_URL": bot.rasa_url, "NORDHEM_ACTIONS_URL": bot.actions_url,
