@@ -14,6 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import details, summary, threatened, topics, transcript
 from actions.escalation_client import EscalationClient, EscalationReceipt
+from actions.orders.action import verified_number
+from actions.orders.describe import carrier_name
+from actions.orders.port import normalise_order_number
 from core import vocabulary as v
 from core.languages import DEFAULT_LANGUAGE
 from core.opening_hours import describe_opening, describe_wait, schedule_for
@@ -33,6 +36,18 @@ ORDER_INTROS = {
     v.HandoffReason.LATE_DELIVERY: "utter_handoff_late_delivery",
     v.HandoffReason.CANCELLATION: "utter_handoff_cancellation",
     v.HandoffReason.ORDER_CHANGE: "utter_handoff_order_change",
+}
+# ... and a person the order action offered on a verified order: the colleague has its facts
+VERIFIED_ORDER_INTRO = "utter_handoff_verified_order"
+# the order action has just said why a person takes over (content/orders.yml: verification
+# failed, too many lookups, the order system down), so the hand-off adds no intro of its own
+INTRO_SAID_BY_ORDER_ACTION = frozenset({v.HandoffReason.VERIFICATION_FAILED,
+                                        v.HandoffReason.ORDER_SYSTEM_DOWN})
+# what the bot could not do when the order system was down, by order task (for the agent)
+NOT_CHECKED = {
+    v.OrderTask.TRACK.value: "order status",
+    v.OrderTask.CANCEL.value: "cancellation",
+    v.OrderTask.CHANGE.value: "delivery change",
 }
 REASON_SLOT = v.SLOT_HANDOFF_REASON
 REFERENCE_SLOT = v.SLOT_HANDOFF_REFERENCE
@@ -74,6 +89,30 @@ def handoff_reason(tracker: Tracker) -> Text:
     return v.reason_for_intent(intent).value
 
 
+def order_details(slots: Dict[Text, Any], reason: Text) -> Dict[Text, Any]:
+    """The verified order's facts for the agent (never an unverified one's), and, when the
+    order system was down, what the bot could not check or do."""
+    facts = slots.get(v.SLOT_VERIFIED_ORDER)
+    found: Dict[Text, Any] = {}
+    if isinstance(facts, dict) and facts.get("number"):
+        found = {
+            "verified_order": facts["number"],
+            "order_status": str(facts.get("status") or "").replace("_", " ") or None,
+            "carrier": carrier_name(facts["carrier"]) if facts.get("carrier") else None,
+            "tracking_number": facts.get("tracking_number"),
+            "expected_delivery": facts.get("expected_delivery"),
+            "pickup_point": facts.get("pickup_point"),
+            "pickup_deadline": facts.get("pickup_deadline"),
+        }
+    if reason == v.HandoffReason.ORDER_SYSTEM_DOWN.value:
+        task = NOT_CHECKED.get(slots.get(v.SLOT_ORDER_TASK) or "", "order")
+        verified = found and facts.get("number") == normalise_order_number(
+            str(slots.get(v.SLOT_ORDER_NUMBER) or ""))
+        found["not_checked"] = (f"{task}: the order system did not answer"
+                                + ("" if verified else " (customer not verified yet)"))
+    return {key: value for key, value in found.items() if value}
+
+
 def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
     """Everything the agent needs, so that nobody asks the customer again.
 
@@ -84,7 +123,8 @@ def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
     """
     events = list(tracker.events)
     language = tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE
-    facts = details(tracker.current_slot_values())
+    slots = tracker.current_slot_values()
+    facts = {**details(slots), **order_details(slots, reason)}
     topic_list = topics(events)
     card = score_conversation(tracker.sender_id, events)
     return {
@@ -145,13 +185,18 @@ def expectation(
             "position": position}
 
 
-def intro_response(reason: Text, order_number: Optional[Text]) -> Text:
-    """What the bot says first: why a person takes over, in the reason's own words."""
+def intro_response(reason: Text, order_number: Optional[Text], verified: bool = False) -> Optional[Text]:
+    """What the bot says first: why a person takes over, in the reason's own words (None:
+    the order action has already said it)."""
     try:
         known = v.HandoffReason(reason)
     except ValueError:
         return "utter_handoff_request_human"
+    if known in INTRO_SAID_BY_ORDER_ACTION:
+        return None
     if known in ORDER_INTROS:
+        if verified:
+            return VERIFIED_ORDER_INTRO
         return ORDER_INTROS[known] if order_number else "utter_handoff_request_human"
     return INTRO_BY_REASON.get(known, "utter_handoff_request_human")
 
@@ -175,8 +220,10 @@ class ActionHandoff(Action):
         reason = handoff_reason(tracker)
         language = tracker.get_slot(v.SLOT_LANGUAGE) or DEFAULT_LANGUAGE
         order_number = tracker.get_slot(v.SLOT_ORDER_NUMBER)
-        dispatcher.utter_message(response=intro_response(reason, order_number),
-                                 order_number=order_number)
+        verified = verified_number(tracker)
+        intro = intro_response(reason, order_number, verified is not None)
+        if intro:
+            dispatcher.utter_message(response=intro, order_number=verified or order_number)
         dispatcher.utter_message(response="utter_handoff_context")
         receipt = await self.client.escalate(escalation_payload(tracker, reason))
         expected = expectation(receipt, language, tracker.sender_id, self.clock())
@@ -185,4 +232,7 @@ class ActionHandoff(Action):
             SlotSet(REFERENCE_SLOT, expected["reference"]),
             SlotSet(REASON_SLOT, None),
             SlotSet(v.SLOT_HANDED_OFF, True),
+            # a person has the order task now (its details went with the escalation)
+            SlotSet(v.SLOT_ORDER_TASK, None),
+            SlotSet(v.SLOT_ORDER_STEP, None),
         ]

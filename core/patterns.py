@@ -26,8 +26,9 @@ PHONE = re.compile(
 PHONE_CONTEXT = re.compile(r"(?i)\b(?:ring\w*|tlf|telefon\w*|mobil\w*|mob|sms|phone|call|nå meg|"
                            r"naa meg|på nummer|paa nummer|kontakt\w* meg|kontakt\w* mig)\b")
 ORDER_PREFIXED = re.compile(r"(?i)\bNH[- ]?\d{5,9}\b")
+# "nummer" and "nr" name an order number, except in "postnummer", "postnr" and "post nr"
 ORDER_CONTEXT = re.compile(
-    r"(?i)(?:ordre|order|ordrer|bestilling|beställning|best|nr|nummer|number|#)\D{0,15}?"
+    r"(?i)(?<!post)(?<!post )(?:ordre|order|ordrer|bestilling|beställning|best|nr|nummer|number|#)\D{0,15}?"
     r"(?<!\d)(\d{5,10})(?!\d)"
 )
 BARE_ORDER = re.compile(r"(?i)(?<![\w-])(NH[- ]?\d{5,9}|\d{5,10})(?![\w-])")

@@ -22,6 +22,11 @@ class HandoffReason(str, Enum):
     # the customer asked for their data to be deleted: an agent confirms, then the
     # conversation is erased everywhere (api/services/erasure.py)
     ERASURE_REQUEST = "erasure_request"
+    # order self-service (actions/orders/action.py): the customer could not be verified
+    # against the order (three failed attempts, or too many lookups in one conversation)
+    VERIFICATION_FAILED = "verification_failed"
+    # the shop's order system did not answer, so the bot could not check or change the order
+    ORDER_SYSTEM_DOWN = "order_system_down"
     UNRESOLVED = "unresolved"
 
 
@@ -85,14 +90,10 @@ NON_TOPIC_INTENTS = frozenset({
     OUT_OF_SCOPE_INTENT, BROAD_INTENT, NONE_OF_THESE_INTENT, NOT_WHAT_I_MEANT_INTENT,
     INFORM_ORDER_NUMBER_INTENT, "nlu_fallback",
 })
-# topics whose answer promises that a person looks at the order once its number is given
+# topics the bot solves itself from the shop's order system, once the customer is verified
+# (their answers ask for the order number, which starts the order task: TASK_BY_INTENT);
+# a complaint is the one answer that promises a person once the number is given
 ORDER_TOPICS = ("track_order", "cancel_order", "change_order")
-PROMISE_BY_INTENT = {
-    "track_order": HandoffReason.LATE_DELIVERY,
-    "cancel_order": HandoffReason.CANCELLATION,
-    "change_order": HandoffReason.ORDER_CHANGE,
-    COMPLAINT_INTENT: HandoffReason.COMPLAINT,
-}
 REASON_BY_INTENT = {
     REQUEST_HUMAN_INTENT: HandoffReason.REQUEST_HUMAN,
     # the bot hands over on a yes only to its own offer of a person
@@ -120,6 +121,8 @@ UTTER_HANDOFF_NO_NUMBERS_CLOSED = "utter_handoff_no_numbers_closed"
 UTTER_HANDOFF_QUEUE_NO_ESTIMATE = "utter_handoff_queue_no_estimate"
 UTTER_HANDOFF_QUEUE_NOBODY = "utter_handoff_queue_nobody"
 ACTION_LISTEN = "action_listen"
+# order self-service: one step of looking up, verifying, cancelling or changing an order
+ACTION_ORDER = "action_order"
 
 # --- slots ---
 SLOT_LANGUAGE = "language"
@@ -142,6 +145,49 @@ SLOT_TOPIC = "topic"
 SLOT_AWAITING = "awaiting_order_for"
 # what the bot does this turn, in order (PrinciplesPolicy plans, then follows it)
 SLOT_PLAN = "turn_plan"
+# order self-service: what the customer wants done with an order (OrderTask), what the bot
+# asked last and waits for (OrderStep), failed verifications and lookups so far, and the
+# facts of the order the customer was verified against (the only facts a hand-off carries)
+SLOT_ORDER_TASK = "order_task"
+SLOT_ORDER_STEP = "order_step"
+SLOT_VERIFY_ATTEMPTS = "verify_attempts"
+SLOT_ORDER_LOOKUPS = "order_lookups"
+SLOT_VERIFIED_ORDER = "verified_order"
+
+
+class OrderTask(str, Enum):
+    """What the customer wants done with an order."""
+
+    TRACK = "track"
+    CANCEL = "cancel"
+    CHANGE = "change"
+
+
+class OrderStep(str, Enum):
+    """What the bot asked last in an order task, and so what the customer's next message answers."""
+
+    ORDER_NUMBER = "order_number"
+    # the e-mail or postcode on the order, to verify the customer
+    CONTACT = "contact"
+    # yes or no to cancelling the verified order
+    CONFIRM = "confirm"
+    # the new address or pickup point of the verified order
+    NEW_DELIVERY = "new_delivery"
+    # yes or no to a person (a delayed order, or one too late to cancel or change)
+    PERSON = "person"
+
+
+TASK_BY_INTENT = {
+    "track_order": OrderTask.TRACK,
+    "cancel_order": OrderTask.CANCEL,
+    "change_order": OrderTask.CHANGE,
+}
+# a yes to the person offered during an order task hands over for this reason
+REASON_BY_TASK = {
+    OrderTask.TRACK: HandoffReason.LATE_DELIVERY,
+    OrderTask.CANCEL: HandoffReason.CANCELLATION,
+    OrderTask.CHANGE: HandoffReason.ORDER_CHANGE,
+}
 
 
 def priority_for(reason: str, threatened: bool) -> Priority:

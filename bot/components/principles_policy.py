@@ -12,10 +12,11 @@ would be wrong:
   question for it before the hand-off;
 - calm, then a boundary: the `abuse_limit`-th rude message in a conversation ends in a
   hand-off flagged as abuse;
-- hold the conversation (bot/components/conversation_state.py): keep a promise when the
-  order number comes, never ask for what the customer already wrote, read a short
-  follow-up in the topic's context, answer several questions in one message, and offer
-  other topics when an answer was not what the customer meant.
+- hold the conversation (bot/components/conversation_state.py): look up, cancel or
+  change an order with the order action and continue its questions (`action_order`),
+  keep a promise when the order number comes, never ask for what the customer already
+  wrote, read a short follow-up in the topic's context, answer several questions in one
+  message, and offer other topics when an answer was not what the customer meant.
 Right after a customer message it plans the whole turn (slot `turn_plan`) and then
 follows the plan action by action. With that first prediction it also keeps the
 conversation's own slots (language, welcomed, order number, topic, the promise it waits
@@ -58,7 +59,8 @@ REPHRASE_ACTION = v.UTTER_ASK_REPHRASE
 ASK_ORDER_ACTION = v.UTTER_ASK_ORDER_NUMBER
 COMPLAINT_ACKNOWLEDGEMENT = v.UTTER_COMPLAIN
 REASON_SLOT = v.SLOT_HANDOFF_REASON
-OWN_ACTIONS = (CLARIFY_ACTION, HANDOFF_ACTION, REPHRASE_ACTION, ASK_ORDER_ACTION)
+ORDER_ACTION = v.ACTION_ORDER
+OWN_ACTIONS = (CLARIFY_ACTION, HANDOFF_ACTION, REPHRASE_ACTION, ASK_ORDER_ACTION, ORDER_ACTION)
 NOT_BOT_TURNS = (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, ACTION_EXTRACT_SLOTS, None)
 
 logger = logging.getLogger(__name__)
@@ -177,6 +179,8 @@ class PrinciplesPolicy(Policy):
             awaiting=tracker.get_slot(v.SLOT_AWAITING),
             questions=parse_data.get(QUESTIONS_KEY) or (),
             ranking=parse_data.get("intent_ranking") or (),
+            order_task=tracker.get_slot(v.SLOT_ORDER_TASK),
+            order_step=tracker.get_slot(v.SLOT_ORDER_STEP),
         )
 
     def _plan_after_message(self, tracker: DialogueStateTracker, domain: Domain) -> Plan:
@@ -208,6 +212,10 @@ class PrinciplesPolicy(Policy):
         self, tracker: DialogueStateTracker, after_user: List[Text]
     ) -> tuple[Optional[Text], List[Event]]:
         """The next action of a turn already under way, or None to leave it to the rules."""
+        if after_user[-1] == ORDER_ACTION and not tracker.get_slot(v.SLOT_ORDER_TASK):
+            return v.UTTER_ANYTHING_ELSE, []  # an order task done, like every answer, is checked
+        if after_user[-2:] == [ORDER_ACTION, v.UTTER_ANYTHING_ELSE]:
+            return ACTION_LISTEN_NAME, []
         planned = tracker.get_slot(v.SLOT_PLAN) or []
         done = len(after_user)
         if planned and after_user == planned[:done]:

@@ -3,7 +3,8 @@
 - `language` (nb, da, sv): a conversation without a language takes the detector's verdict
   if clear, else the caller's hint, else the best guess; one with a language keeps it
   unless the message is clearly in another one and long enough to tell (a reply like
-  "ordre 10483921" is not a switch to Danish);
+  "ordre 10483921" is not a switch to Danish, nor is an e-mail address like
+  "ikke.meg@example.com": the words of an address are names, not the customer's language);
 - `welcomed`: false until the bot has said something, so that the first reply greets;
 - `order_number`: also from a bare number that answers "which order?" or keeps a
   promise ("write your order number here").
@@ -19,9 +20,9 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.shared.core.events import BotUttered, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.components.language_detector import DETECTION_KEY, LANGUAGES
+from bot.components.language_detector import DETECTION_KEY, LANGUAGES, WORD
 from core import vocabulary as v
-from core.patterns import find_bare_order_number
+from core.patterns import EMAIL, find_bare_order_number
 
 LANGUAGE_SLOT = v.SLOT_LANGUAGE
 WELCOMED_SLOT = v.SLOT_WELCOMED
@@ -46,6 +47,13 @@ def choose_language(
     return detected if switch else current
 
 
+def without_addresses(detection: Optional[Dict[Text, Any]], text: Text) -> Optional[Dict[Text, Any]]:
+    """The verdict with only the words outside e-mail addresses counted towards a switch."""
+    if not detection or not EMAIL.search(text):
+        return detection
+    return {**detection, "words": len(WORD.findall(EMAIL.sub(" ", text)))}
+
+
 def last_bot_response(tracker: DialogueStateTracker) -> Optional[Text]:
     """The name of the bot's latest response before this message."""
     for event in reversed(tracker.events):
@@ -60,7 +68,8 @@ def turn_slot_events(tracker: DialogueStateTracker) -> List[SlotSet]:
     parse_data = latest.parse_data if latest else {}
     events: List[SlotSet] = []
     current = tracker.get_slot(LANGUAGE_SLOT)
-    chosen = choose_language(current, parse_data.get(DETECTION_KEY))
+    text = (latest.text if latest else "") or ""
+    chosen = choose_language(current, without_addresses(parse_data.get(DETECTION_KEY), text))
     if chosen != current:
         events.append(SlotSet(LANGUAGE_SLOT, chosen))
     welcomed = any(isinstance(event, BotUttered) for event in tracker.events)

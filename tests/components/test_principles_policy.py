@@ -253,3 +253,35 @@ def test_only_the_first_answer_of_a_planned_turn_carries_the_welcome(principles,
                 slots={"turn_plan": plan, "welcomed": False})
     events = principles.predict_action_probabilities(t, domain).optional_events
     assert any(isinstance(e, SlotSet) and e.key == "welcomed" and e.value is True for e in events)
+
+
+def test_an_order_question_starts_the_order_task(principles, domain) -> None:
+    t = tracker(user("track_order", text="hvor er pakken min?"))
+    assert predicted(principles, t, domain) is None  # the rule's answer asks for the number
+    events = principles.predict_action_probabilities(t, domain).events
+    changed = {e.key: e.value for e in events if isinstance(e, SlotSet)}
+    assert changed["order_task"] == "track" and changed["order_step"] == "order_number"
+    t = tracker(user("track_order", text="hvor er pakken min?"), slots={"order_number": "40918273"})
+    assert predicted(principles, t, domain) == "action_order"
+
+
+def test_the_answer_to_the_order_question_continues_the_task(principles, domain) -> None:
+    # whatever the NLU calls an e-mail alone, the detail it gives is what counts
+    answer = user("request_human", 0.17, 0.1, text="kari@example.no")
+    answer[0].parse_data["entities"] = [{"entity": "email", "value": "kari@example.no"}]
+    t = tracker(user("track_order"), bot("action_order"), answer,
+                slots={"order_task": "track", "order_step": "contact"})
+    assert predicted(principles, t, domain) == "action_order"
+
+
+def test_a_finished_order_task_is_checked_with_anything_else(principles, domain) -> None:
+    t = tracker(user("track_order"), [ActionExecuted("action_order")])
+    assert predicted(principles, t, domain) == "utter_anything_else"
+    t = tracker(user("track_order"), [ActionExecuted("action_order"), ActionExecuted("utter_anything_else")])
+    assert predicted(principles, t, domain) == "action_listen"
+
+
+def test_an_order_task_waiting_for_an_answer_gives_the_customer_the_turn(principles, domain) -> None:
+    t = tracker(user("track_order"), [ActionExecuted("action_order")],
+                slots={"order_task": "track", "turn_plan": ["action_order"]})
+    assert predicted(principles, t, domain) == "action_listen"

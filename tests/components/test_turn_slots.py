@@ -72,3 +72,14 @@ def test_first_unclear_message_takes_the_callers_hint() -> None:
     verdict = {**detection("nb", clear=False), "hint": "sv"}
     assert choose_language(None, verdict) == "sv"
     assert choose_language(None, {**detection("da", clear=True), "hint": "sv"}) == "da"
+
+
+def test_an_email_address_is_never_a_switch_of_language() -> None:
+    slots = {"language": "sv", "welcomed": True}
+    said = [BotUttered("Tack!", metadata={})]
+    # "ikke.meg@example.com" reads as four Norwegian-looking words, but they are a name
+    address = tracker("ikke.meg@example.com", detection("nb", True, 4), slots, said)
+    assert turn_slot_events(address) == []
+    sentence = tracker("beklager, jeg skrev feil: ikke.meg@example.com", detection("nb", True, 8),
+                       slots, said)
+    assert turn_slot_events(sentence) == [SlotSet("language", "nb")]

@@ -32,6 +32,13 @@ def test_swedish_postcode_with_space() -> None:
     assert found("jag bor på postnummer 123 45") == [("postcode", "123 45")]
 
 
+def test_a_postcode_after_its_word_is_never_an_order_number() -> None:
+    assert found("postnummer 11455") == [("postcode", "11455")]
+    assert found("post nr 0555") == [("postcode", "0555")]
+    assert "order_number" not in dict(found("postnummeret mitt er 11455"))
+    assert found("ordrenummer 40918273") == [("order_number", "40918273")]
+
+
 def test_identity_numbers_are_found_before_order_numbers() -> None:
     assert found("personnummer 19811228-9874 och order 10483921") == [
         ("personal_id", "19811228-9874"),

@@ -118,7 +118,9 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
     """Start both servers on free ports; stop them when the block ends.
 
     Conversations go to a SQLite tracker store in `workdir`; `actions_env` adds
-    environment variables for the action server (e.g. ESCALATION_URL).
+    environment variables for the action server (e.g. ESCALATION_URL, or NORDHEM_ORDERS_DB
+    for a demo order store the test seeded; by default the action server seeds its own in
+    `workdir`, never the repository's var/orders.db).
     """
     if not MODEL.exists():
         raise RuntimeError("no trained model: run `make train` first")
@@ -130,7 +132,8 @@ def running_bot(workdir: Path, actions_env: Dict[str, str] | None = None) -> Ite
     actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
     actions = subprocess.Popen(
         actions_command(actions_port),
-        cwd=ROOT, env={**env, "ESCALATION_URL": "http://127.0.0.1:9", **(actions_env or {})},
+        cwd=ROOT, env={**env, "ESCALATION_URL": "http://127.0.0.1:9",
+                       "NORDHEM_ORDERS_DB": str(workdir / "orders.db"), **(actions_env or {})},
         stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
