@@ -118,7 +118,7 @@ def snippet(text: str) -> str:
 
 @dataclass(frozen=True)
 class Content:
-    """What the bot can say (content/*.yml, plus content/aspects.yml when it exists) and
+    """What the bot can say (content/*.yml, plus aspects.yml and orders.yml when they exist) and
     the topic intents (content/topics.yml)."""
 
     texts: Texts
@@ -130,10 +130,12 @@ class Content:
 
         directory = content_dir or CONTENT_DIR
         texts: Texts = dict(load_content(directory))
-        aspects_path = directory / "aspects.yml"
-        if aspects_path.exists():
-            for key, by_language in read_texts(aspects_path).items():
-                texts.setdefault(key, by_language)
+        # follow-up answers, and what the action server says about orders, are content too
+        for extra in ("aspects.yml", "orders.yml"):
+            path = directory / extra
+            if path.exists():
+                for key, by_language in read_texts(path).items():
+                    texts.setdefault(f"{extra[:-4]}:{key}" if key in texts else key, by_language)
         return cls(texts, tuple(topic_labels(directory)))
 
     def text(self, key: str, language: str) -> str:
