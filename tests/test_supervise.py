@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -20,21 +20,11 @@ import pytest
 
 from tests.support.servers import ROOT, free_port
 from tests.support.stack import RATE_LIMITS_OUT_OF_THE_WAY
+from tests.support.waiting import wait_for
 from tools.supervise import Backoff
 
 SUPERVISE = ROOT / "tools" / "supervise.py"
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 30, what: str = "") -> Any:
-    """Poll until `condition()` is truthy; its value, or a failure after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def alive(pid: int) -> bool:

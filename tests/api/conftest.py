@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from tests.support.api import add_agent, make_settings
+from tests.support.tracker_store import create_tracker_store
 
 POSTGRES_ADMIN = os.environ.get("NORDHEM_TEST_POSTGRES",
                                 "host=127.0.0.1 port=5432 dbname=test user=postgres")
@@ -48,3 +49,11 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def agent_token(client: TestClient, settings: Settings) -> str:
     return add_agent(settings, "Kari")
+
+
+@pytest.fixture
+def tracker_db(tmp_path: Path) -> Path:
+    """An empty Rasa tracker store (its `events` table), for erasures and retention."""
+    path = tmp_path / "trackers.db"
+    create_tracker_store(path)
+    return path

@@ -35,16 +35,9 @@ from tests.support.api import add_agent, auth, hook_body, make_settings, post_ho
 from tests.support.live import live_socket
 from tests.support.servers import ROOT
 from tests.support.stack import Stack, running_stack
-from tests.support.tracker_store import add_events, count_events, create_tracker_store
+from tests.support.tracker_store import add_events, count_events
 
 HELPDESK = "http://127.0.0.1:9/helpdesk"
-
-
-@pytest.fixture
-def tracker_db(tmp_path: Path) -> Path:
-    path = tmp_path / "trackers.db"
-    create_tracker_store(path)
-    return path
 
 
 @pytest.fixture

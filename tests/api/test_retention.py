@@ -27,16 +27,9 @@ from api.settings import Settings
 from tests.support.api import add_agent, auth, hook_body, make_settings, post_hook, start
 from tests.support.live import live_socket
 from tests.support.servers import ROOT
-from tests.support.tracker_store import add_events, count_events, create_tracker_store
+from tests.support.tracker_store import add_events, count_events
 
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def tracker_db(tmp_path: Path) -> Path:
-    path = tmp_path / "trackers.db"
-    create_tracker_store(path)
-    return path
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,19 +30,9 @@ from tests.support.servers import (
     write_endpoints,
 )
 from tests.support.stack import HOOK_SECRET, RATE_LIMITS_OUT_OF_THE_WAY
+from tests.support.waiting import wait_for
 
 WEBHOOK_SECRET = "faults-webhook-secret"
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 60, what: str = "") -> Any:
-    """Poll until `condition()` is truthy and return it; fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def answers(url: str) -> bool:
