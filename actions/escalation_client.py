@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Text
 import aiohttp
 import yaml
 
+from actions.http_session import LoopSession
 from core.signing import sign
 
 ENDPOINTS_FILE = Path(__file__).resolve().parents[1] / "bot" / "endpoints.yml"
@@ -68,16 +69,7 @@ class EscalationClient:
         self.base_url = base_url if base_url is not None else configured_base_url()
         self.secret = secret if secret is not None else os.environ.get("ESCALATION_HOOK_SECRET", "")
         self.timeout = timeout
-        self._http: Optional[aiohttp.ClientSession] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-
-    async def _session(self) -> aiohttp.ClientSession:
-        """One pooled HTTP session per event loop (the action server runs one loop)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._http.closed or self._loop is not loop:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-            self._loop = loop
-        return self._http
+        self._http = LoopSession(timeout)
 
     async def escalate(self, escalation: Dict[Text, Any]) -> Optional[EscalationReceipt]:
         """POST the escalation; the service's receipt, or None when it cannot be had.
@@ -90,7 +82,7 @@ class EscalationClient:
         body = json.dumps(escalation, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json", "X-Signature": sign(body, self.secret)}
         try:
-            http = await self._session()
+            http = await self._http.get()
             async with http.post(f"{self.base_url}/hooks/escalations", data=body,
                                  headers=headers) as response:
                 response.raise_for_status()

@@ -38,6 +38,7 @@ from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
 import aiohttp
 
+from actions.http_session import LoopSession
 from actions.orders.port import (
     NotChangeable,
     Order,
@@ -121,24 +122,13 @@ class HttpOrderSystem:
         self.retries = retries
         self.breaker = breaker if breaker is not None else CircuitBreaker()
         self.clock = clock
-        self._http: Optional[aiohttp.ClientSession] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._http = LoopSession(timeout)
 
     def __repr__(self) -> str:  # never the token
         return f"HttpOrderSystem({self.base_url!r})"
 
-    async def _session(self) -> aiohttp.ClientSession:
-        """One pooled HTTP session per event loop (the action server runs one loop)."""
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._http.closed or self._loop is not loop:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-            self._loop = loop
-        return self._http
-
     async def close(self) -> None:
-        if self._http is not None and not self._http.closed:
-            await self._http.close()
-        self._http = None
+        await self._http.close()
 
     async def find(self, number: str) -> Optional[Order]:
         normalised = normalise_order_number(number)
@@ -239,7 +229,7 @@ class HttpOrderSystem:
                        expected: FrozenSet[int]) -> Tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         try:
-            http = await self._session()
+            http = await self._http.get()
             async with http.request(method, self.base_url + path, json=payload,
                                     headers=headers) as response:
                 status = response.status
