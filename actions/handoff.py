@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import details, summary, threatened, topics, transcript
 from actions.escalation_client import EscalationClient, EscalationReceipt
 from actions.orders.action import verified_number
-from actions.orders.describe import carrier_name
+from actions.orders.describe import carrier_name, tracking_link
 from actions.orders.port import normalise_order_number
 from core import vocabulary as v
 from core.languages import DEFAULT_LANGUAGE
@@ -100,9 +100,12 @@ def order_details(slots: Dict[Text, Any], reason: Text) -> Dict[Text, Any]:
             "order_status": str(facts.get("status") or "").replace("_", " ") or None,
             "carrier": carrier_name(facts["carrier"]) if facts.get("carrier") else None,
             "tracking_number": facts.get("tracking_number"),
+            "tracking_link": tracking_link(facts.get("carrier"), facts.get("tracking_number"),
+                                           str(facts.get("country") or "")),
             "expected_delivery": facts.get("expected_delivery"),
             "pickup_point": facts.get("pickup_point"),
             "pickup_deadline": facts.get("pickup_deadline"),
+            "payment_method": facts.get("payment_method"),
         }
     if reason == v.HandoffReason.ORDER_SYSTEM_DOWN.value:
         task = NOT_CHECKED.get(slots.get(v.SLOT_ORDER_TASK) or "", "order")

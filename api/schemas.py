@@ -197,6 +197,8 @@ class ConsoleLabels(BaseModel):
     principles: dict[str, str]
     erasure: dict[str, str] = Field(default_factory=dict, description="the erasure request's "
                                     "button, its question and what it says when done")
+    order: dict[str, str] = Field(default_factory=dict, description="the order panel: its "
+                                  "heading, notes and the names of the order's details")
     model_config = ConfigDict(json_schema_extra={"example": {
         "reasons": {"request_human": "Asked for a person"},
         "priorities": {"urgent": "Urgent", "high": "High", "normal": "Normal"},

@@ -17,13 +17,15 @@ import yaml
 from core.content import CONTENT_DIR, ContentError, read_texts
 from core.languages import LANGUAGES
 from core.scorecard import PRINCIPLE_FIELDS
-from core.vocabulary import EscalationStatus, HandoffReason, Priority
+from core.vocabulary import ORDER_DETAIL_FIELDS, EscalationStatus, HandoffReason, Priority
 
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_FILE = "widget.yml"
 CONSOLE_FILE = "console.yml"
 # the erasure request's button in the console, its confirmation question, and its result
 ERASURE_LABELS = ("confirm", "question", "done")
+# the console's order panel: its heading, its note on what the bot checked, and each detail
+ORDER_LABELS = ("panel", "verified_note", "unverified_note", *ORDER_DETAIL_FIELDS)
 # where widget.js takes its texts: `const T = /*WIDGET_TEXTS*/{};`
 WIDGET_TEXTS_MARK = "/*WIDGET_TEXTS*/{}"
 
@@ -55,6 +57,7 @@ def _required_labels() -> dict[str, list[str]]:
         "languages": list(LANGUAGES),
         "principles": list(PRINCIPLE_FIELDS),
         "erasure": list(ERASURE_LABELS),
+        "order": list(ORDER_LABELS),
     }
 
 

@@ -153,6 +153,11 @@ SLOT_ORDER_STEP = "order_step"
 SLOT_VERIFY_ATTEMPTS = "verify_attempts"
 SLOT_ORDER_LOOKUPS = "order_lookups"
 SLOT_VERIFIED_ORDER = "verified_order"
+# what a hand-off's details say about the order, in the order the console's order panel
+# shows them: the verified order's facts, and what the bot could not check (system down)
+ORDER_DETAIL_FIELDS = ("verified_order", "order_status", "carrier", "tracking_number",
+                       "tracking_link", "expected_delivery", "pickup_point", "pickup_deadline",
+                       "payment_method", "not_checked")
 
 
 class OrderTask(str, Enum):

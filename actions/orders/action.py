@@ -82,6 +82,8 @@ def order_facts(order: Order) -> Dict[Text, Any]:
     return {
         "number": order.number,
         "status": order.status.value,
+        "country": order.country,
+        "payment_method": order.payment_method,
         "carrier": order.carrier,
         "tracking_number": order.tracking_number,
         "expected_delivery": order.expected_delivery.isoformat() if order.expected_delivery else None,

@@ -3,7 +3,10 @@
 const TOKEN_KEY = 'nordhem_agent_token';
 // what reasons, priorities, statuses, languages and principles are called, and the erasure
 // button's words: GET /api/labels (content/console.yml); the queue's order is the server's
-const LABELS = { reasons: {}, priorities: {}, statuses: {}, languages: {}, principles: {}, erasure: {} };
+const LABELS = { reasons: {}, priorities: {}, statuses: {}, languages: {}, principles: {}, erasure: {}, order: {} };
+// the order panel's details, in the order shown (core/vocabulary.py ORDER_DETAIL_FIELDS)
+const ORDER_KEYS = ['verified_order', 'order_status', 'carrier', 'tracking_number', 'tracking_link',
+  'expected_delivery', 'pickup_point', 'pickup_deadline', 'payment_method', 'not_checked'];
 
 const S = {
   token: null, me: null, filter: 'open', items: [], openId: null, esc: null, msgs: new Map(),
@@ -250,16 +253,44 @@ function renderHeader() {
     el('span', 'muted', '· ' + statusText(e.status) + ' · ' + who), waitSpan(e));
   $('summary').textContent = e.summary || 'No summary.';
 }
+function detailValue(v) {
+  return v == null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+function renderOrder(details) {
+  const shown = ORDER_KEYS.filter((k) => details[k] != null && details[k] !== '');
+  $('d-order-panel').hidden = !shown.length;
+  const dl = $('d-order');
+  dl.replaceChildren();
+  if (!shown.length) return;
+  const L = LABELS.order;
+  $('d-order-title').textContent = L.panel || 'Order';
+  $('d-order-note').textContent = details.verified_order
+    ? (L.verified_note || 'Verified by the bot.') : (L.unverified_note || 'Not verified.');
+  for (const k of shown) {
+    const dd = el('dd');
+    const v = detailValue(details[k]);
+    if (k === 'tracking_link' && /^https:\/\//.test(v)) {
+      const a = el('a', null, v);
+      a.href = v;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      dd.append(a);
+    } else {
+      dd.textContent = v;
+    }
+    dl.append(el('dt', null, L[k] || human(k)), dd);
+  }
+}
 function renderFacts() {
   const e = S.esc;
+  const details = e.details || {};
+  renderOrder(details);
   const dl = $('d-details');
-  const entries = Object.entries(e.details || {});
+  const entries = Object.entries(details).filter(([k]) => !ORDER_KEYS.includes(k));
   dl.replaceChildren();
   // a <dl> may hold only dt/dd pairs (axe: definition-list)
   if (!entries.length) dl.append(el('dt', 'muted', 'Details'), el('dd', 'muted', 'None'));
-  for (const [k, v] of entries) {
-    dl.append(el('dt', null, human(k)), el('dd', null, v == null ? '—' : typeof v === 'object' ? JSON.stringify(v) : v));
-  }
+  for (const [k, v] of entries) dl.append(el('dt', null, human(k)), el('dd', null, detailValue(v)));
   const topics = e.topics || [];
   $('d-topics').replaceChildren(...(topics.length ? topics.map((t) => el('li', null, String(t).replace(/_/g, ' ')))
     : [el('li', 'muted', 'None')]));

@@ -19,6 +19,7 @@ from actions.orders.action import ActionOrder
 from actions.orders.demo_store import DemoOrderStore, seed
 from actions.orders.http_adapter import HttpOrderSystem
 from actions.orders.port import Order, OrderStatus
+from core import vocabulary as v
 from core.content import load_content
 from tests.actions.conftest import OSLO, tracker, user_event
 from tests.actions.orders.shop_api import TOKEN, shop_api
@@ -426,7 +427,11 @@ def test_a_hand_off_carries_the_verified_orders_facts(store, orders) -> None:
     assert details["verified_order"] == order.number and details["order_status"] == "delayed"
     assert details["carrier"] == d.carrier_name(order.carrier or "")
     assert details["tracking_number"] == order.tracking_number
+    assert details["tracking_link"] == d.tracking_link(order.carrier, order.tracking_number,
+                                                       order.country)
+    assert details["payment_method"] == order.payment_method
     assert "expected_delivery" not in details  # a delay without a new estimate
+    assert set(details) - {"order_number", "email"} <= set(v.ORDER_DETAIL_FIELDS)
     assert intro_response("late_delivery", order.number, verified=True) == "utter_handoff_verified_order"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwrigh
 
 from core.content import load_content
 from tests.support.api import add_agent, make_settings
+from tests.support.orders import demo_order
 from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.server
@@ -227,4 +229,43 @@ def test_the_console_works_under_its_content_security_policy(browser: Browser, s
     console.click("#login")
     expect(console.locator("#connection")).to_have_text("live")  # its script and WebSocket ran
     assert blocked == []
+    console.context.close()
+
+
+def test_the_console_shows_the_order_the_bot_verified_so_the_agent_does_not_ask_again(
+    browser: Browser, page: Page, stack: Stack
+) -> None:
+    """A delayed order, verified in the widget; the customer takes the offered person. The
+    console's order panel holds the verified facts, the tracking page as a link."""
+    order = demo_order(stack.workdir, "NO", "delayed")
+    token = add_agent(make_settings(stack.database_url), "Ola")
+    shop_page(page, stack, "nb")
+    open_widget(page)
+    for text in ("hei, hvor er pakken min?", f"ordrenummer {order['number']}", order["email"]):
+        count = bot_messages(page).count()
+        say(page, text)
+        expect(bot_messages(page)).not_to_have_count(count)
+    expect(bot_messages(page).last).to_contain_text(order["tracking_number"])
+    say(page, "ja, gjerne")
+    status = page.locator("#nordhem-chat-status")
+    expect(status).to_contain_text("NH-")
+    reference = re.search(r"NH-[A-Z0-9]+", status.inner_text()).group(0)
+
+    console = browser.new_context(viewport={"width": 1300, "height": 850}).new_page()
+    console.goto(f"{stack.api}/agent")
+    console.fill("#token", token)
+    console.click("#login")
+    expect(console.locator("#connection")).to_have_text("live")
+    console.locator("#queue li[data-escalation-id]").filter(has_text=reference).click()
+    panel = console.locator("#d-order-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("Verified by the bot")
+    expect(panel).to_contain_text(order["number"])
+    expect(panel).to_contain_text("delayed")
+    link = panel.locator("a")
+    expect(link).to_contain_text(order["tracking_number"])
+    assert link.get_attribute("href").startswith("https://")
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    # the order's facts are in the panel, not again under Details
+    expect(console.locator("#d-details")).not_to_contain_text(order["tracking_number"])
     console.context.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,8 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.api import add_agent, auth, make_settings
-from tests.support.servers import ROOT, VENV_BIN, Bot
+from tests.support.orders import demo_order
+from tests.support.servers import Bot
 from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.server
@@ -148,25 +147,11 @@ WHERE_IS_IT = {"nb": "hei, hvor er pakken min?", "da": "hej, hvor er min pakke?"
 COUNTRY = {"nb": "NO", "da": "DK", "sv": "SE"}
 
 
-def shipped_order(workdir: Path, country: str) -> dict:
-    """A shipped demo order of `country` from the stack's own order store (the action server's
-    NORDHEM_ORDERS_DB), through the documented listing command."""
-    store = workdir / "orders.db"
-    command = [str(VENV_BIN / "python"), "-m", "actions.orders"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([*command, "seed", "--db", str(store)], check=True, env=env, cwd=ROOT,
-                   capture_output=True)  # keeps the store if the action server made it
-    listed = subprocess.run([*command, "list", "--db", str(store), "--status", "shipped",
-                             "--country", country], check=True, env=env, cwd=ROOT,
-                            capture_output=True, text=True).stdout
-    return json.loads(listed.splitlines()[0])
-
-
 @pytest.mark.parametrize("language", ["nb", "da", "sv"])
 def test_where_is_my_order_through_the_service(stack: Running, language: str) -> None:
     """The order-status conversation through the service's public contract: nothing about
     the order before the e-mail matches, then its tracking number, and no hand-off."""
-    order = shipped_order(stack.workdir, COUNTRY[language])
+    order = demo_order(stack.workdir, COUNTRY[language])
     api = stack.api
     started = httpx.post(f"{api}/api/conversations", json={"language": language}).json()
     customer = auth(started["customer_token"])

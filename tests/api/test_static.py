@@ -10,7 +10,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.texts import WIDGET_TEXTS_MARK, console_labels, missing_console_labels, widget_texts
-from core.vocabulary import EscalationStatus, HandoffReason, Priority
+from core.vocabulary import ORDER_DETAIL_FIELDS, EscalationStatus, HandoffReason, Priority
 from tests.support.api import auth
 
 STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
@@ -57,6 +57,18 @@ def test_console_labels_name_every_reason_priority_and_status(client: TestClient
     assert set(labels["statuses"]) == {status.value for status in EscalationStatus}
     assert labels["languages"]["sv"] == {"badge": "SE", "name": "Swedish"}
     assert labels["reasons"]["request_human"] == "Asked for a person"
+
+
+def test_the_console_shows_every_order_detail_a_hand_off_sends_in_its_panel(
+        client: TestClient, agent_token: str) -> None:
+    """agent.js keeps its own list of the order panel's details (ORDER_KEYS); it must be the
+    one the hand-off sends (core ORDER_DETAIL_FIELDS), or a new fact lands under Details."""
+    script = client.get("/agent.js").text
+    listed = re.search(r"const ORDER_KEYS = \[([^\]]*)\]", script)
+    assert listed is not None
+    assert tuple(re.findall(r"'([a-z_]+)'", listed.group(1))) == ORDER_DETAIL_FIELDS
+    order = client.get("/api/labels", headers=auth(agent_token)).json()["order"]
+    assert order["verified_order"] == "Order number" and order["panel"] == "Order"
 
 
 def test_content_has_a_console_label_for_everything_the_service_sends() -> None:

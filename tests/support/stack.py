@@ -23,7 +23,8 @@ class Stack:
     api: str
     bot: Bot
     database_url: str
-    api_pid: int = 0
+    api_pid: int
+    workdir: Path  # its databases and logs; the action server's demo order store (orders.db)
 
 
 # The load generator, the browser and a test client are each one IP creating many
@@ -53,7 +54,7 @@ def running_stack(workdir: Path, actions_env: dict[str, str] | None = None) -> I
                "NORDHEM_HOOK_SECRET": HOOK_SECRET, "NORDHEM_HELPDESK_SECRET": HELPDESK_SECRET,
                "NORDHEM_CORS_ORIGINS": api_url, **RATE_LIMITS_OUT_OF_THE_WAY}
         with running_service(workdir, api_port, env) as api_pid:
-            yield Stack(api_url, bot, database_url, api_pid)
+            yield Stack(api_url, bot, database_url, api_pid, workdir)
 
 
 @contextmanager
