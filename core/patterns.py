@@ -31,6 +31,8 @@ ORDER_CONTEXT = re.compile(
     r"(?i)(?<!post)(?<!post )(?:ordre|order|ordrer|bestilling|beställning|best|nr|nummer|number|#)\D{0,15}?"
     r"(?<!\d)(\d{5,10})(?!\d)"
 )
+# a postcode on its own: four digits (NO, DK), five or "114 55" (SE)
+POSTCODE_ALONE = re.compile(r"(?<![\w-])(\d{3} \d{2}|\d{4,5})(?![\w-])")
 BARE_ORDER = re.compile(r"(?i)(?<![\w-])(NH[- ]?\d{5,9}|\d{5,10})(?![\w-])")
 POSTCODE = re.compile(
     r"(?i)(?:postnr|postnummer|postkode|post nr)\.?\s*:?\s*(\d{3}\s?\d{2}|\d{4})(?!\d)"

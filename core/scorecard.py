@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Text, Tuple
 from core import vocabulary as v
 from core.ambiguity import ambiguous_under
 from core.content import CONTENT_DIR, load_content, read_texts
+from core.patterns import POSTCODE_ALONE, find_bare_order_number, find_details
 from core.principles import principles_config
 
 CLARIFYING_ACTIONS = {v.ACTION_CLARIFY, v.UTTER_ASK_REPHRASE}
@@ -105,6 +106,28 @@ def _previous_bot_action(events: List[Dict[Text, Any]], index: int) -> Optional[
     return None
 
 
+# the bot's questions for an order's details: the order number, then the e-mail or postcode
+DETAIL_QUESTIONS = frozenset({v.ACTION_ORDER, v.UTTER_ASK_ORDER_NUMBER})
+ORDER_DETAIL_ENTITIES = frozenset({"order_number", "email", "postcode"})
+
+
+def answers_detail_question(text: Text, previous_bot_action: Optional[Text]) -> bool:
+    """Whether a message gives the order detail the bot just asked for. The policy goes on
+    with it whatever the NLU calls it (a bare number or e-mail is rarely a confident
+    intent), so it is not an ambiguous message that needed a clarifying question."""
+    if previous_bot_action not in DETAIL_QUESTIONS:
+        return False
+    return (any(found.entity in ORDER_DETAIL_ENTITIES for found in find_details(text))
+            or find_bare_order_number(text) is not None or bool(POSTCODE_ALONE.search(text)))
+
+
+def _needed_clarifying(events: List[Dict[Text, Any]], index: int,
+                       config: Dict[Text, Any]) -> bool:
+    previous = _previous_bot_action(events, index)
+    return (ambiguous_under(config, events[index].get("parse_data") or {}, previous)
+            and not answers_detail_question(events[index].get("text") or "", previous))
+
+
 def score_conversation(
     conversation_id: Text, events: List[Dict[Text, Any]],
     config: Optional[Dict[Text, Any]] = None,
@@ -115,9 +138,7 @@ def score_conversation(
     bot_texts = [e.get("text") or "" for e in events if e.get("event") == "bot"]
     welcomed = opens_with_welcome(bot_texts[0]) if bot_texts else None
 
-    ambiguous_turns = [i for i in user_indexes
-                       if ambiguous_under(config, events[i].get("parse_data") or {},
-                                          _previous_bot_action(events, i))]
+    ambiguous_turns = [i for i in user_indexes if _needed_clarifying(events, i, config)]
     clarified = None
     if ambiguous_turns:
         clarified = all(

@@ -27,13 +27,11 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Text
 
 from core import vocabulary as v
 from core.followups import aspect_key, continues, follow_up_aspect, is_short
-from core.patterns import find_bare_order_number
+from core.patterns import POSTCODE_ALONE, find_bare_order_number
 
 ANSWER_PREFIX = "utter_"
 # an order number written with a space or dash in the middle ("4091 8273", "NH-4091-8273")
 SPACED_ORDER_NUMBER = re.compile(r"(?i)(?<![\w-])(?:NH[- ]?)?(\d{4}[ -]\d{4})(?![\w-])")
-# a postcode on its own: four digits (NO, DK), five or "114 55" (SE)
-POSTCODE_ALONE = re.compile(r"(?<![\w-])(\d{3} \d{2}|\d{4,5})(?![\w-])")
 # slots that end an order task (the verified order's facts stay for a hand-off)
 LEAVE_ORDER_TASK: Dict[Text, Any] = {v.SLOT_ORDER_TASK: None, v.SLOT_ORDER_STEP: None}
 # intents that have a path of their own and so leave an order task at any step

@@ -61,6 +61,22 @@ def test_an_unsure_message_answered_without_clarifying_is_a_guess() -> None:
     assert score_conversation("c3", events).clarified_when_ambiguous is False
 
 
+def test_the_detail_the_bot_asked_for_is_an_answer_whatever_the_nlu_calls_it() -> None:
+    """An e-mail or number given to the order question is read by the policy as that detail
+    (however unsure the NLU); an unsure message that gives none is still a guess."""
+    asked = [user("hvor er pakken min?", "track_order"), action("action_order"),
+             bot(None, "Hva er ordrenummeret?")]
+    for answer in ("kari.nordmann@example.no", "12345678", "det er 0555", "0555"):
+        events = [*asked, user(answer, "inform_email", confidence=0.3), action("action_order")]
+        assert score_conversation("c7", events).clarified_when_ambiguous is None, answer
+    unsure = [*asked, user("hmm vet ikke helt", "cancel_order", confidence=0.3), action("action_order")]
+    assert score_conversation("c8", unsure).clarified_when_ambiguous is False
+    # the same e-mail, unsure and out of the blue, was not asked for
+    blue = [user("kari.nordmann@example.no", "inform_email", confidence=0.3),
+            action("utter_track_order"), bot("utter_track_order", "Sporing ...")]
+    assert score_conversation("c9", blue).clarified_when_ambiguous is False
+
+
 def test_a_handoff_without_a_reference_is_not_owned() -> None:
     events = [user("menneske takk", "request_human"), action("action_handoff"),
               bot("utter_handoff_request_human", "Selvsagt!")]
