@@ -1,5 +1,6 @@
-"""Command line: `python -m api agents create|rotate|revoke|list`, `python -m api migrate`,
-`python -m api serve`, and for privacy `python -m api erase|erasures|purge`."""
+"""Command line: `python -m api agents create|list|set|deactivate|activate|rotate|revoke`,
+`python -m api migrate`, `python -m api serve`, and for privacy
+`python -m api erase|erasures|purge`."""
 
 from __future__ import annotations
 
@@ -7,77 +8,130 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.db import Database
 from api.events import Events
 from api.migrate import upgrade
-from api.models import Agent, Erasure, utcnow
-from api.security import hash_token, new_token
-from api.services import erasure, outbox, retention
+from api.models import (
+    DEFAULT_CONVERSATIONS,
+    MAX_CONVERSATIONS,
+    MIN_CONVERSATIONS,
+    Agent,
+    Erasure,
+    utcnow,
+)
+from api.schemas import AgentChange, agent_name
+from api.services import agents, erasure, outbox, retention
+from api.services.agents import AgentError
 from api.settings import Settings, get_settings
+from core.languages import LANGUAGES
 
 REFERENCE = re.compile(r"NH-[A-Z0-9]{6}", re.IGNORECASE)
 
 
-def create_agent(name: str) -> str:
-    """Store a new agent (token hashed) and return the token, shown only this once."""
-    settings = get_settings()
-    upgrade(settings.database_url)
-    database = Database(settings.database_url)
-    token = new_token()
-    with database.sessions() as session:
-        session.add(Agent(name=name, token_hash=hash_token(token)))
-        session.commit()
-    database.engine.dispose()
-    return token
-
-
-def _with_agent(name: str, change: Callable[[Agent], Optional[str]]) -> Optional[str]:
-    """Apply `change` to the agent called `name`; its result, or None without such an agent."""
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session on the migrated database of the settings, closed and disposed after."""
     settings = get_settings()
     upgrade(settings.database_url)
     database = Database(settings.database_url)
     try:
         with database.sessions() as session:
-            agent = session.scalar(select(Agent).where(Agent.name == name).order_by(Agent.id.desc()))
-            if agent is None:
-                return None
-            result = change(agent)
-            session.commit()
-            return result
+            yield session
     finally:
         database.engine.dispose()
 
 
-def rotate_token(agent: Agent) -> str:
-    """A new token for the agent; the old one stops working at once."""
-    token = new_token()
-    agent.token_hash = hash_token(token)
-    agent.token_issued_at = utcnow()
-    agent.revoked_at = None
-    return token
+def _languages(text: str) -> list[str]:
+    """argparse type of --languages: 'nb,da' (a clear message and exit 2 otherwise)."""
+    try:
+        return agents.parse_languages(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def revoke_token(agent: Agent) -> str:
-    agent.revoked_at = utcnow()
-    return f"revoked the token of {agent.name}"
+def _capacity(text: str) -> int:
+    """argparse type of --capacity: how many conversations at once."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not MIN_CONVERSATIONS <= value <= MAX_CONVERSATIONS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of conversations from {MIN_CONVERSATIONS} to "
+            f"{MAX_CONVERSATIONS}")
+    return value
 
 
-def list_agents() -> list[str]:
-    settings = get_settings()
-    upgrade(settings.database_url)
-    database = Database(settings.database_url)
-    with database.sessions() as session:
-        rows = [f"{a.id}\t{a.name}\tissued {a.token_issued_at:%Y-%m-%d}"
-                + ("\trevoked" if a.revoked_at else "")
-                for a in session.scalars(select(Agent).order_by(Agent.id))]
-    database.engine.dispose()
+def list_agents(session: Session) -> list[str]:
+    """A header, then a line per agent, active ones first."""
+    stored_agents = {a.id: a for a in session.scalars(select(Agent))}
+    rows = ["id\tname\tlanguages\topen/max\tpresence\tstate\tadmin\ttoken"]
+    for agent in agents.profiles(session):
+        stored = stored_agents[agent.id]
+        token = f"issued {stored.token_issued_at:%Y-%m-%d}" if stored.token_issued_at else "-"
+        rows.append("\t".join([
+            str(agent.id), agent.name, ",".join(agent.languages),
+            f"{agent.open_conversations}/{agent.max_conversations}", agent.presence.value,
+            "active" if agent.active else "deactivated", "admin" if agent.is_admin else "-",
+            token + (", revoked" if stored.revoked_at else "")]))
     return rows
+
+
+def agents_command(args: argparse.Namespace) -> int:
+    """`python -m api agents ...`: 0 done; 2 bad input or no such agent; 1 refused as things
+    stand (a name an active agent has, an agent holding open conversations)."""
+    with _session() as session:
+        if args.agents_command == "list":
+            print("\n".join(list_agents(session)))
+            return 0
+        try:
+            name = agent_name(args.name)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        try:
+            if args.agents_command == "create":
+                _, token = agents.create(session, name, args.languages or list(LANGUAGES),
+                                         args.capacity or DEFAULT_CONVERSATIONS, args.admin)
+                print(token)
+                return 0
+            agent = agents.by_name(session, name)
+            if agent is None:
+                print(f"no agent called {name!r}", file=sys.stderr)
+                return 2
+            print(_change_agent(session, agent, args))
+        except AgentError as error:
+            print(error.detail, file=sys.stderr)
+            return 1
+    return 0
+
+
+def _change_agent(session: Session, agent: Agent, args: argparse.Namespace) -> str:
+    """Rotate, revoke, set, deactivate or activate; what to print."""
+    command = args.agents_command
+    if command == "rotate":
+        token = agents.rotate_token(agent)
+        session.commit()
+        return token
+    if command == "revoke":
+        agents.revoke_token(agent)
+        session.commit()
+        return f"revoked the token of {agent.name}"
+    if command == "set":
+        agents.change(session, agent, AgentChange(
+            languages=args.languages, max_conversations=args.capacity, is_admin=args.admin))
+    else:
+        agents.change(session, agent, AgentChange(active=command == "activate"))
+    header, *rows = list_agents(session)
+    return "\n".join([header, *(row for row in rows if row.split("\t", 1)[0] == str(agent.id))])
 
 
 def _database_with_outbox(settings: Settings) -> Database:
@@ -161,15 +215,30 @@ def list_erasures(conversation_id: Optional[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api")
     commands = parser.add_subparsers(dest="command", required=True)
-    agents = commands.add_parser("agents", help="manage agents")
-    agents_commands = agents.add_subparsers(dest="agents_command", required=True)
+    agents_parser = commands.add_parser("agents", help="manage agents")
+    agents_commands = agents_parser.add_subparsers(dest="agents_command", required=True)
     create = agents_commands.add_parser("create", help="create an agent and print its token")
     create.add_argument("name")
-    rotate = agents_commands.add_parser("rotate", help="issue a new token; the old one stops")
-    rotate.add_argument("name")
-    revoke = agents_commands.add_parser("revoke", help="stop the agent's token at once")
-    revoke.add_argument("name")
-    agents_commands.add_parser("list", help="agents, when their tokens were issued, revoked")
+    set_agent = agents_commands.add_parser(
+        "set", help="change an agent's languages, capacity or admin right")
+    set_agent.add_argument("name")
+    for command in (create, set_agent):
+        command.add_argument("--languages", type=_languages, help="the languages they serve, "
+                             "e.g. nb,da (nb, da, sv, en; default for a new agent: nb,da,sv)")
+        command.add_argument("--capacity", type=_capacity, help="how many conversations they "
+                             f"hold at once ({MIN_CONVERSATIONS}-{MAX_CONVERSATIONS}; default "
+                             f"for a new agent: {DEFAULT_CONVERSATIONS})")
+    create.add_argument("--admin", action="store_true", help="may manage agents over the API")
+    set_agent.add_argument("--admin", action=argparse.BooleanOptionalAction, default=None,
+                           help="give (--admin) or take away (--no-admin) the admin right")
+    for word, text in (("deactivate", "the agent can no longer sign in (kept for history; "
+                                      "refused while they hold open conversations)"),
+                       ("activate", "a deactivated agent can sign in again"),
+                       ("rotate", "issue a new token; the old one stops"),
+                       ("revoke", "stop the agent's token at once")):
+        agents_commands.add_parser(word, help=text).add_argument("name")
+    agents_commands.add_parser("list", help="agents: languages, open and maximum conversations, "
+                               "presence, active, admin, when their tokens were issued, revoked")
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
     serve = commands.add_parser("serve", help="run the service with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
@@ -185,23 +254,12 @@ def main(argv: list[str] | None = None) -> int:
                         "and delete empty ones (for cron; the service also does it)")
     args = parser.parse_args(argv)
 
-    if args.command == "agents" and args.agents_command == "list":
-        print("\n".join(list_agents()))
-    elif args.command == "agents":
-        name = args.name.strip()
-        if not name or len(name) > 100:
-            print("agent name must be 1-100 characters", file=sys.stderr)
-            return 2
-        if args.agents_command == "create":
-            print(create_agent(name))
-            return 0
-        change = rotate_token if args.agents_command == "rotate" else revoke_token
-        result = _with_agent(name, change)
-        if result is None:
-            print(f"no agent called {name!r}", file=sys.stderr)
-            return 2
-        print(result)
-    elif args.command == "migrate":
+    if args.command == "agents" and args.agents_command == "set" and \
+            args.languages is None and args.capacity is None and args.admin is None:
+        parser.error("agents set: give --languages, --capacity or --admin/--no-admin")
+    if args.command == "agents":
+        return agents_command(args)
+    if args.command == "migrate":
         upgrade(get_settings().database_url)
         print("database is up to date")
     elif args.command == "erase":

@@ -42,9 +42,10 @@ def bearer(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(B
 
 def agent_for_token(session: Session, token: str, token_days: int,
                     now: dt.datetime | None = None) -> Agent | None:
-    """The agent whose token this is, while it is neither revoked nor expired."""
+    """The agent whose token this is, while it is neither revoked nor expired, and the
+    agent is active."""
     agent = session.scalar(select(Agent).where(Agent.token_hash == hash_token(token)))
-    if agent is None or agent.revoked_at is not None:
+    if agent is None or agent.revoked_at is not None or not agent.active:
         return None
     issued = agent.token_issued_at or agent.created_at
     if (now or utcnow()) - issued > dt.timedelta(days=token_days):
@@ -56,8 +57,15 @@ def current_agent(session: SessionDep, hub: HubDep,
                   token: Annotated[str, Depends(bearer)]) -> Agent:
     agent = agent_for_token(session, token, hub.settings.agent_token_days, hub.clock())
     if agent is None:
-        raise HTTPException(401, "unknown, expired or revoked agent token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "unknown, expired or revoked agent token (or the agent "
+                                 "was deactivated)", headers={"WWW-Authenticate": "Bearer"})
+    return agent
+
+
+def current_admin(agent: Annotated[Agent, Depends(current_agent)]) -> Agent:
+    if not agent.is_admin:
+        raise HTTPException(403, "only an admin may manage agents (python -m api agents set "
+                                 "NAME --admin makes one)")
     return agent
 
 
@@ -77,6 +85,7 @@ def current_conversation(conversation_id: str, session: SessionDep,
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]
+CurrentAdmin = Annotated[Agent, Depends(current_admin)]
 CurrentConversation = Annotated[Conversation, Depends(current_conversation)]
 
 
@@ -101,3 +110,4 @@ ConversationWithinLimit = Annotated[Conversation, Depends(conversation_within_li
 # exist and is refused with 422 instead of failing in the database with a 500.
 MAX_ROW_ID = 2**31 - 1
 EscalationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the escalation's id")]
+AgentId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the agent's id")]

@@ -87,6 +87,23 @@ class ConversationErased:
 
 
 @dataclass(frozen=True)
+class CsatRequested:
+    """The customer is asked to rate the conversation (once: api/services/csat.py)."""
+
+    conversation_id: str
+    language: str
+
+
+@dataclass(frozen=True)
+class CsatSubmitted:
+    """The customer rated the conversation, or skipped; `rating` is the webhook's body."""
+
+    conversation_id: str
+    escalation_id: Optional[int]
+    rating: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Typing:
     """Someone is typing: not stored, so it is emitted at once, not published."""
 
@@ -97,7 +114,7 @@ class Typing:
 
 
 Event = Union[ConversationStarted, MessageCreated, EscalationCreated, EscalationClaimed,
-              EscalationResolved, ConversationErased, Typing]
+              EscalationResolved, ConversationErased, CsatRequested, CsatSubmitted, Typing]
 # events after which the places of the waiting customers may have changed
 QUEUE_CHANGES = (EscalationCreated, EscalationClaimed, EscalationResolved, ConversationErased)
 

@@ -11,6 +11,8 @@ from api.events import (
     QUEUE_CHANGES,
     ConversationErased,
     ConversationStarted,
+    CsatRequested,
+    CsatSubmitted,
     EscalationClaimed,
     EscalationCreated,
     EscalationResolved,
@@ -20,7 +22,7 @@ from api.events import (
     MessageCreated,
     Typing,
 )
-from api.services import estimates, outbox
+from api.services import escalations, estimates, outbox
 from api.services.hub import Hub
 from api.services.serialize import escalation_info, queue_moment
 from core.content import notice
@@ -62,6 +64,14 @@ def live_updates(bus: EventBus) -> Listener:
             for escalation_id, reference in zip(event.escalation_ids, event.references, strict=True):
                 bus.to_agents({"type": "escalation.erased", "escalation_id": escalation_id,
                                "reference": reference})
+        elif isinstance(event, CsatRequested):
+            bus.to_conversation(event.conversation_id, {"type": "csat", "state": "asked"})
+        elif isinstance(event, CsatSubmitted):
+            state = "skipped" if event.rating["skipped"] else "answered"
+            bus.to_conversation(event.conversation_id, {"type": "csat", "state": state})
+            if event.escalation_id is not None:
+                bus.to_agents({"type": "csat.submitted", "escalation_id": event.escalation_id,
+                               "score": event.rating["score"]})
         elif isinstance(event, Typing):
             if event.sender == "agent":
                 bus.to_conversation(event.conversation_id, {
@@ -82,10 +92,15 @@ def record_metrics(event: Event) -> None:
         metrics.HANDOFFS.labels(event.escalation.reason).inc()
     elif isinstance(event, EscalationClaimed):
         metrics.WAIT_SECONDS.observe(event.escalation.wait_seconds)
+    elif isinstance(event, CsatSubmitted):
+        rating = event.rating
+        metrics.CSAT.labels(rating["language"], rating["handled_by"], rating["reason"] or "bot_only",
+                            "skipped" if rating["skipped"] else str(rating["score"])).inc()
 
 
 def queue_places(hub: Hub) -> Listener:
-    """Tells every waiting customer their current place and wait when the queue changed."""
+    """Tells every waiting customer their current place (in their language's queue) and
+    wait when the queue changed."""
     def push(event: Event) -> None:
         if not isinstance(event, QUEUE_CHANGES):
             return
@@ -93,12 +108,22 @@ def queue_places(hub: Hub) -> Listener:
             moment = queue_moment(hub, session)  # once for the whole queue
             places = [(escalation.conversation_id,
                        escalation_info(hub, session, escalation, place, moment))
-                      for place, escalation in enumerate(estimates.queued(session), start=1)]
+                      for place, escalation in estimates.places(session)]
         for conversation_id, info in places:
             hub.bus.to_conversation(conversation_id, {
                 "type": "queue", "status": ConversationStatus.QUEUED.value,
                 "escalation": info.model_dump(mode="json")})
     return push
+
+
+def auto_assignment(hub: Hub) -> Listener:
+    """NORDHEM_AUTO_ASSIGN: when an escalation arrives or an agent's load drops (resolved,
+    erased), the next matching escalations go to online agents with room. An agent coming
+    online is handled where the presence changes (api/routers/agents.py, api/routers/ws.py)."""
+    def assign(event: Event) -> None:
+        if isinstance(event, (EscalationCreated, EscalationResolved, ConversationErased)):
+            escalations.auto_assign(hub)
+    return assign
 
 
 def wire(hub: Hub) -> None:
@@ -108,3 +133,5 @@ def wire(hub: Hub) -> None:
     hub.events.listen(live_updates(hub.bus))
     hub.events.listen(record_metrics)
     hub.events.listen(queue_places(hub))
+    if hub.settings.auto_assign:
+        hub.events.listen(auto_assignment(hub))

@@ -24,7 +24,7 @@ from api.listeners import wire
 from api.migrate import upgrade
 from api.openapi import declare_models
 from api.rate_limits import RateLimited, RateLimitMiddleware, RateLimits, too_many_requests
-from api.routers import conversations, escalations, hooks, ops, ws
+from api.routers import agents, conversations, escalations, hooks, ops, ws
 from api.services.hub import Hub
 from api.services.outbox import deliver_forever
 from api.services.rasa_client import RasaClient
@@ -83,7 +83,8 @@ def create_app(settings: Settings | None = None,
                        allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"],
                        expose_headers=["Retry-After"])
-    for router in (conversations.router, escalations.router, hooks.router, ws.router, ops.router):
+    for router in (conversations.router, agents.router, escalations.router, hooks.router,
+                   ws.router, ops.router):
         app.include_router(router)
     declare_models(app, hooks.BODIES)
 

@@ -8,6 +8,9 @@ REGISTRY = CollectorRegistry()
 CONVERSATIONS = Counter("nordhem_conversations_started_total", "conversations started",
                         registry=REGISTRY)
 MESSAGES = Counter("nordhem_messages_total", "messages by sender", ["sender"], registry=REGISTRY)
+# the customers' ratings (CSAT): score 1-5 or "skipped", reason "bot_only" without a hand-off
+CSAT = Counter("nordhem_csat_ratings_total", "customer ratings of conversations",
+               ["language", "handled_by", "reason", "score"], registry=REGISTRY)
 HANDOFFS = Counter("nordhem_handoffs_total", "hand-offs by reason", ["reason"], registry=REGISTRY)
 QUEUE_LENGTH = Gauge("nordhem_queue_length", "escalations waiting for an agent",
                      registry=REGISTRY)

@@ -7,11 +7,23 @@ import datetime as dt
 from enum import Enum as PyEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from api.db import Base
+from core.languages import LANGUAGES
 from core.vocabulary import ConversationStatus, EscalationStatus, OutboxStatus
 
 
@@ -69,10 +81,27 @@ class Message(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+# the languages an agent may serve: the customers' (core/languages.py), and English
+AGENT_LANGUAGES: tuple[str, ...] = (*LANGUAGES, "en")
+# how many conversations an agent may hold at once (migration 0005 checks the same bounds)
+MIN_CONVERSATIONS, MAX_CONVERSATIONS, DEFAULT_CONVERSATIONS = 1, 20, 3
+
+
+class Presence(str, PyEnum):
+    """Whether an agent takes conversations now. Online: yes (counted for customers' waits,
+    and auto-assigned to); away: at work but not taking new ones (may still claim one);
+    offline: not at work. See api/services/agents.py for what sets it."""
+
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
 class Agent(Base):
     __tablename__ = "agents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # unique among active agents (checked by api/services/agents.py, see there why)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -80,6 +109,15 @@ class Agent(Base):
     token_issued_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    # the languages the agent serves (AGENT_LANGUAGES, in that order): the queues they see
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(LANGUAGES))
+    max_conversations: Mapped[int] = mapped_column(Integer, default=DEFAULT_CONVERSATIONS)
+    presence: Mapped[Presence] = mapped_column(status_type(Presence, "agent_presence", 8),
+                                               default=Presence.OFFLINE)
+    # may manage agents (GET/POST/PATCH /api/agents)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a deactivated agent cannot sign in; the row stays for the escalations they handled
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Escalation(Base):
@@ -157,3 +195,32 @@ class Erasure(Base):
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     outbox_events: Mapped[int] = mapped_column(Integer, default=0)
     tracker_events: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CsatSurvey(Base):
+    """The customer's rating of one conversation (CSAT): asked once, when an agent resolved
+    it or the bot ended it with a goodbye; answered with 1-5 and a comment, or skipped.
+
+    Who handled it (`handled_by`: agent or bot), the hand-off's reason and the language are
+    copied here when it is asked, so the figures by language, reason and handling need no
+    join and survive an escalation's later changes.
+    """
+
+    __tablename__ = "csat_surveys"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score BETWEEN 1 AND 5)", name="ck_csat_score"),
+        CheckConstraint("handled_by IN ('agent', 'bot')", name="ck_csat_handled_by"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), unique=True)
+    escalation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("escalations.id"))
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    language: Mapped[str] = mapped_column(String(2))
+    handled_by: Mapped[str] = mapped_column(String(8))  # agent | bot
+    reason: Mapped[Optional[str]] = mapped_column(String(40))
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    score: Mapped[Optional[int]] = mapped_column(Integer)  # 1-5; None while asked or skipped
+    comment: Mapped[Optional[str]] = mapped_column(Text)  # masked like every customer text
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, cast
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
+from api.models import (
+    AGENT_LANGUAGES,
+    DEFAULT_CONVERSATIONS,
+    MAX_CONVERSATIONS,
+    MIN_CONVERSATIONS,
+    Presence,
+)
+from core.languages import LANGUAGES
 from core.vocabulary import ConversationStatus, EscalationStatus, Priority
 
 # the languages of core/languages.py, spelled out for the OpenAPI schema (a test keeps them equal)
 Language = Literal["nb", "da", "sv"]
 Sender = Literal["customer", "bot", "agent", "system"]
+# the languages an agent may serve: api/models.py AGENT_LANGUAGES (a test keeps them equal)
+AgentLanguage = Literal["nb", "da", "sv", "en"]
 
 
 def encodable(text: str) -> str:
@@ -85,10 +103,21 @@ class EscalationInfo(BaseModel):
                                             "now; none when unknown (agents work in a helpdesk)")
 
 
+CsatState = Literal["asked", "answered", "skipped"]
+
+
+class CsatOut(BaseModel):
+    """Whether the customer was asked to rate the conversation, and what they said."""
+
+    state: CsatState
+    score: Optional[int] = None
+
+
 class MessagesReply(BaseModel):
     messages: list[MessageOut]
     status: ConversationStatus
     escalation: Optional[EscalationInfo] = None
+    csat: Optional[CsatOut] = Field(None, description="asked: show the rating question")
     model_config = ConfigDict(json_schema_extra={"example": {
         "messages": [{"sender": "bot", "text": "Du är nummer 2 i kön..."}],
         "status": "queued",
@@ -101,6 +130,7 @@ class History(BaseModel):
     status: ConversationStatus
     language: Optional[Language]
     escalation: Optional[EscalationInfo] = None
+    csat: Optional[CsatOut] = Field(None, description="asked: show the rating question")
 
 
 class TranscriptLine(BaseModel):
@@ -157,6 +187,7 @@ class EscalationDetail(EscalationSummary):
     transcript: list[dict[str, Any]]
     messages: list[MessageOut]
     scorecard: Optional[dict[str, Any]]
+    csat_score: Optional[int] = Field(None, description="the customer's rating 1-5 after it")
 
 
 class AgentText(BaseModel):
@@ -167,9 +198,93 @@ class Resolve(BaseModel):
     return_to_bot: bool = False
 
 
+def agent_languages(languages: list[str]) -> list[str]:
+    """Each language once, in AGENT_LANGUAGES' order; at least one."""
+    unknown = [language for language in languages if language not in AGENT_LANGUAGES]
+    if unknown:
+        raise ValueError(f"unknown language {unknown[0]!r}: an agent serves "
+                         f"{', '.join(AGENT_LANGUAGES)}")
+    if not languages:
+        raise ValueError(f"an agent serves at least one language ({', '.join(AGENT_LANGUAGES)})")
+    return [language for language in AGENT_LANGUAGES if language in languages]
+
+
+def agent_name(name: str) -> str:
+    """The name customers see when the agent joins: 1-100 printable characters."""
+    name = encodable(name).strip()
+    if not 1 <= len(name) <= 100:
+        raise ValueError("an agent's name is 1-100 characters")
+    if not name.isprintable():
+        raise ValueError("an agent's name has no control characters (line breaks, tabs)")
+    return name
+
+
+AgentLanguages = Annotated[list[AgentLanguage], AfterValidator(agent_languages)]
+AgentName = Annotated[str, AfterValidator(agent_name)]
+Conversations = Annotated[int, Field(strict=True, ge=MIN_CONVERSATIONS, le=MAX_CONVERSATIONS,
+                                     description="how many conversations the agent holds "
+                                                 "at once; no new ones are offered beyond")]
+
+
 class AgentOut(BaseModel):
+    """An agent's profile: who they are, what they take and whether they take it now."""
+
     id: int
     name: str
+    languages: list[AgentLanguage] = Field(description="the escalations they are offered are "
+                                           "in these languages (and any the service's "
+                                           "language fallback adds)")
+    max_conversations: int
+    presence: Presence = Field(description="online: takes conversations; away: at work, "
+                               "offered none (may still claim); offline: not at work")
+    is_admin: bool
+    active: bool = Field(description="a deactivated agent cannot sign in")
+    open_conversations: int = Field(description="escalations they hold now (with_agent)")
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "id": 3, "name": "Kari", "languages": ["nb", "da"], "max_conversations": 3,
+        "presence": "online", "is_admin": False, "active": True, "open_conversations": 1}})
+
+
+class AgentWithToken(AgentOut):
+    """A new agent, or one whose token was rotated: the token is shown this once only."""
+
+    token: str = Field(description="the agent's bearer token; stored only as a hash")
+
+
+class PresenceChange(BaseModel):
+    presence: Presence
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"example": {"presence": "away"}})
+
+
+class NewAgent(BaseModel):
+    name: AgentName
+    languages: AgentLanguages = Field(
+        default_factory=lambda: list(cast(tuple[AgentLanguage, ...], LANGUAGES)),
+        description="default: every language customers write in")
+    max_conversations: Conversations = DEFAULT_CONVERSATIONS
+    is_admin: StrictBool = False
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "name": "Kari", "languages": ["nb", "da"], "max_conversations": 4, "is_admin": False}})
+
+
+class AgentChange(BaseModel):
+    """What an admin changes of an agent; what is left out stays as it is."""
+
+    languages: Optional[AgentLanguages] = None
+    max_conversations: Optional[Conversations] = None
+    active: Optional[StrictBool] = Field(None, description="false: the agent can no longer "
+                                         "sign in (refused while they hold open conversations)")
+    is_admin: Optional[StrictBool] = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "languages": ["sv"], "max_conversations": 5}})
+
+    @model_validator(mode="after")
+    def changes_something(self) -> "AgentChange":
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError("nothing to change: give languages, max_conversations, active "
+                             "or is_admin")
+        return self
 
 
 class HelpdeskReply(BaseModel):
@@ -199,6 +314,7 @@ class ConsoleLabels(BaseModel):
                                     "button, its question and what it says when done")
     order: dict[str, str] = Field(default_factory=dict, description="the order panel: its "
                                   "heading, notes and the names of the order's details")
+    csat: dict[str, str] = Field(default_factory=dict, description="the customer's rating")
     model_config = ConfigDict(json_schema_extra={"example": {
         "reasons": {"request_human": "Asked for a person"},
         "priorities": {"urgent": "Urgent", "high": "High", "normal": "Normal"},
@@ -220,3 +336,42 @@ class ErasureOut(BaseModel):
         "references": ["NH-7KQ2MX"], "requested_by": "agent",
         "erased_at": "2026-11-30T10:00:00Z", "messages": 6, "escalations": 1,
         "outbox_events": 0, "tracker_events": 41}})
+
+
+
+class CsatAnswer(BaseModel):
+    """The customer's rating of the conversation: 1-5 (5 best) with an optional comment,
+    or `skipped`. Asked once; the comment is masked like every customer text."""
+
+    score: Optional[int] = Field(None, ge=1, le=5)
+    comment: Optional[PlainText] = Field(None, max_length=1000)
+    skipped: bool = False
+    model_config = ConfigDict(json_schema_extra={"example": {"score": 5, "comment": "Rask hjelp!"}})
+
+    @model_validator(mode="after")
+    def score_or_skipped(self) -> "CsatAnswer":
+        if self.skipped and (self.score is not None or self.comment):
+            raise ValueError("a skipped rating has no score or comment")
+        if not self.skipped and self.score is None:
+            raise ValueError("give a score of 1-5, or skipped: true")
+        return self
+
+
+
+class CsatFigures(BaseModel):
+    """Ratings of one group: how many were asked, answered and skipped, the mean score and
+    the share of 4s and 5s (the usual CSAT %), None without answers."""
+
+    asked: int
+    answered: int
+    skipped: int
+    average: Optional[float]
+    satisfied_share: Optional[float]
+    scores: dict[str, int] = Field(description="how many of each score, '1'..'5'")
+
+
+class CsatReport(BaseModel):
+    overall: CsatFigures
+    by_language: dict[str, CsatFigures]
+    by_reason: dict[str, CsatFigures] = Field(description="hand-off reason; 'bot_only' without one")
+    by_handling: dict[str, CsatFigures] = Field(description="'agent' or 'bot'")

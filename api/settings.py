@@ -9,6 +9,8 @@ from limits import parse_many
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.models import AGENT_LANGUAGES
+from core.languages import LANGUAGES
 from core.limits import MAX_MESSAGE_LENGTH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +97,30 @@ class Settings(BaseSettings):
                                       "checks its token again this often: a revoked or expired "
                                       "token closes it (4401)")
 
+    language_fallback: str = Field(
+        default="", description="escalations of one language that agents serving another "
+        "may also take, as FROM:TO pairs: 'nb:da,da:nb' lets Danish-serving agents take "
+        "Norwegian escalations and the other way round; empty: each language's own agents only")
+    auto_assign: bool = Field(
+        default=False, description="give the next matching queued escalation to an online "
+        "agent with free capacity (fewest open conversations first) when one is created, when "
+        "an agent's load drops or when an agent comes online; off: agents claim from the queue")
+
+    @field_validator("language_fallback")
+    @classmethod
+    def language_fallback_parses(cls, value: str) -> str:
+        for pair in (part.strip() for part in value.split(",")):
+            source, _, target = pair.partition(":")
+            if not pair:
+                continue
+            if source.strip() not in LANGUAGES or target.strip() not in AGENT_LANGUAGES \
+                    or source.strip() == target.strip():
+                raise ValueError(
+                    f"{pair!r} is not a fallback such as 'nb:da': an escalation language "
+                    f"({', '.join(LANGUAGES)}), a colon, and another language agents serve "
+                    f"({', '.join(AGENT_LANGUAGES)})")
+        return value
+
     @field_validator("rate_limit_requests", "rate_limit_new_conversations", "rate_limit_messages")
     @classmethod
     def rate_limit_parses(cls, value: str) -> str:
@@ -123,6 +149,16 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def language_fallbacks(self) -> dict[str, frozenset[str]]:
+        """Escalation language -> the other languages whose agents may also take it."""
+        fallbacks: dict[str, set[str]] = {}
+        for pair in self.language_fallback.split(","):
+            source, _, target = pair.partition(":")
+            if source.strip() and target.strip():
+                fallbacks.setdefault(source.strip(), set()).add(target.strip())
+        return {source: frozenset(targets) for source, targets in fallbacks.items()}
 
     @property
     def webhook_url_list(self) -> list[str]:

@@ -58,6 +58,7 @@ def _required_labels() -> dict[str, list[str]]:
         "principles": list(PRINCIPLE_FIELDS),
         "erasure": list(ERASURE_LABELS),
         "order": list(ORDER_LABELS),
+        "csat": ["rating", "none"],
     }
 
 

@@ -153,6 +153,10 @@ SLOT_ORDER_STEP = "order_step"
 SLOT_VERIFY_ATTEMPTS = "verify_attempts"
 SLOT_ORDER_LOOKUPS = "order_lookups"
 SLOT_VERIFIED_ORDER = "verified_order"
+# replies that end a conversation the bot handled: Rasa sends them with this custom payload,
+# and the service then asks the customer for a rating (CSAT) once
+CLOSING_TEXTS = ("goodbye",)
+ENDS_CONVERSATION = {"ends_conversation": True}
 # what a hand-off's details say about the order, in the order the console's order panel
 # shows them: the verified order's facts, and what the bot could not check (system down)
 ORDER_DETAIL_FIELDS = ("verified_order", "order_status", "carrier", "tracking_number",

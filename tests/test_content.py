@@ -81,6 +81,16 @@ def test_generated_responses_cover_every_language_and_welcome_state() -> None:
         assert sum("condition" not in v for v in variations) == 1, name
 
 
+def test_only_the_goodbye_tells_the_service_the_conversation_ended() -> None:
+    """The service asks for a rating after a reply with the marker; Rasa's REST channel
+    sends a response's custom payload as a message of its own."""
+    responses = build_responses(load_content())["responses"]
+    marked = {name for name, variations in responses.items()
+              if any(v.get("custom") == {"ends_conversation": True} for v in variations)}
+    assert marked == {"utter_goodbye"}
+    assert all("custom" in v for v in responses["utter_goodbye"])
+
+
 def test_first_reply_greets_but_follow_ups_do_not() -> None:
     texts = load_content()
     responses = build_responses(texts)["responses"]

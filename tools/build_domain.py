@@ -17,7 +17,7 @@ import yaml
 
 from core.content import DEFAULT_LANGUAGE, LANGUAGES, ContentError, Texts, load_content
 from core.followups import ASPECT_SEPARATOR
-from core.vocabulary import PLAIN_SMALL_TALK
+from core.vocabulary import CLOSING_TEXTS, ENDS_CONVERSATION, PLAIN_SMALL_TALK
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +66,8 @@ def response_variations(
         variations.append({"text": opening, "condition": _condition(lang, False)})
         variations.append({"text": by_language[lang], "condition": _condition(lang, True)})
     variations.append({"text": by_language[DEFAULT_LANGUAGE]})
+    if key in CLOSING_TEXTS:  # the service asks for a rating after it (CSAT)
+        variations = [{**variation, "custom": dict(ENDS_CONVERSATION)} for variation in variations]
     return variations
 
 

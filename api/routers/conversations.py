@@ -9,12 +9,14 @@ from fastapi import APIRouter, Query
 from api.deps import MAX_ROW_ID, ConversationWithinLimit, CurrentConversation, HubDep, SessionDep
 from api.schemas import (
     ConversationStarted,
+    CsatAnswer,
+    CsatOut,
     CustomerMessage,
     History,
     MessagesReply,
     StartConversation,
 )
-from api.services import conversations
+from api.services import conversations, csat
 from api.services.serialize import conversation_messages, message_out
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
@@ -48,4 +50,14 @@ def history(conversation: CurrentConversation, session: SessionDep, hub: HubDep,
     messages = conversation_messages(session, conversation.id, after=after)
     return History(messages=[message_out(m) for m in messages], status=conversation.status,
                    language=conversation.language,
-                   escalation=conversations.current_escalation(hub, session, conversation))
+                   escalation=conversations.current_escalation(hub, session, conversation),
+                   csat=csat.csat_out(csat.survey_of(session, conversation.id)))
+
+
+@router.post("/{conversation_id}/csat", response_model=CsatOut,
+             responses={409: {"description": "no rating was asked for, or it was given already"}})
+def rate(body: CsatAnswer, conversation: CurrentConversation, session: SessionDep) -> CsatOut:
+    """The customer's rating of the conversation (1-5 and a comment), or that they skipped
+    it; only once it was asked for (history's `csat.state` is "asked"), and only once."""
+    survey = csat.answer(session, conversation, body)
+    return CsatOut(state="skipped" if survey.skipped else "answered", score=survey.score)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from api.deps import CurrentAgent, EscalationId, HubDep, SessionDep
 from api.events import Typing
 from api.schemas import (
-    AgentOut,
     AgentText,
     ConsoleLabels,
     ErasureOut,
@@ -18,7 +17,7 @@ from api.schemas import (
     MessageOut,
     Resolve,
 )
-from api.services import erasure, escalations
+from api.services import csat, erasure, escalations
 from api.services.serialize import escalation_detail, escalation_summary, message_out
 from api.texts import console_labels
 from core.vocabulary import EscalationStatus
@@ -28,11 +27,6 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "the escalation's state does not allow it (detail says why)"}}
 
 
-@router.get("/api/agents/me", response_model=AgentOut)
-def me(agent: CurrentAgent) -> AgentOut:
-    return AgentOut(id=agent.id, name=agent.name)
-
-
 @router.get("/api/labels", response_model=ConsoleLabels)
 def labels(agent: CurrentAgent) -> ConsoleLabels:
     """What the console calls reasons, priorities, statuses, languages and principles."""
@@ -40,17 +34,23 @@ def labels(agent: CurrentAgent) -> ConsoleLabels:
 
 
 @router.get("/api/escalations", response_model=list[EscalationSummary])
-def queue(agent: CurrentAgent, session: SessionDep, status: escalations.Listing = "open",
+def queue(agent: CurrentAgent, session: SessionDep, hub: HubDep,
+          status: escalations.Listing = "open",
           limit: int = Query(200, ge=1, le=500)) -> list[EscalationSummary]:
-    """The queue: highest priority, then oldest, first; closed: latest resolved first."""
-    return [escalation_summary(e) for e in escalations.listing(session, status, limit)]
+    """The queue: highest priority, then oldest, first; closed: latest resolved first.
+    Only escalations in the languages the agent takes (and those they hold); no queued
+    ones while they hold as many conversations as they may."""
+    return [escalation_summary(e) for e in escalations.listing(
+        session, status, limit, agent, hub.settings.language_fallbacks)]
 
 
 @router.get("/api/scorecard")
 def scorecard(agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
     """The principles scorecard in aggregate over the latest handed-off conversations
-    (the bot's own conversations: `python -m bot.scorecard`)."""
-    return escalations.scorecard_summary(session)
+    (the bot's own conversations: `python -m bot.scorecard`), and beside it the customers'
+    own ratings (CSAT) by language, hand-off reason, and bot-only versus agent-handled."""
+    return {**escalations.scorecard_summary(session),
+            "csat": csat.report(session).model_dump(mode="json")}
 
 
 @router.get("/api/escalations/{escalation_id}", response_model=EscalationDetail)
@@ -60,9 +60,14 @@ def detail(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep
 
 
 @router.post("/api/escalations/{escalation_id}/claim", response_model=EscalationSummary,
-             responses=CONFLICT)
-def claim(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep) -> EscalationSummary:
-    return escalation_summary(escalations.claim(session, escalation_id, agent))
+             responses={**CONFLICT, 403: {"description": "the escalation is in a language "
+                                                         "the agent does not take"}})
+def claim(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep,
+          hub: HubDep) -> EscalationSummary:
+    """Take a queued escalation in a language the agent takes, while they hold fewer
+    conversations than they may (else 409)."""
+    return escalation_summary(escalations.claim(session, escalation_id, agent,
+                                                hub.settings.language_fallbacks))
 
 
 @router.post("/api/escalations/{escalation_id}/messages", response_model=MessageOut,

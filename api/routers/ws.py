@@ -16,17 +16,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 
+from api.db import DATABASE_UNAVAILABLE
 from api.deps import agent_for_token, conversation_for_token
 from api.events import Typing
-from api.services import escalations
+from api.services import agents, escalations
 from api.services.hub import Hub
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["live"])
 PING_SECONDS = 25
 # what a client ever sends is an auth frame or a typing frame: `python -m api serve` refuses
@@ -181,20 +185,32 @@ async def conversation_socket(websocket: WebSocket, conversation_id: str) -> Non
         hub.bus.unsubscribe_conversation(conversation_id, queue)
 
 
+def _console_gone(hub: Hub, agent_id: int) -> None:
+    """The agent's last console socket here closed: online becomes offline."""
+    try:
+        agents.console_gone(hub.database.sessions, agent_id)
+    except DATABASE_UNAVAILABLE:
+        logger.warning("agent %s left the console while the database was not answering; "
+                       "their presence stays online", agent_id)
+
+
 @router.websocket("/ws/agents")
 async def agents_socket(websocket: WebSocket) -> None:
     """The agents' queue and the chats in it, live."""
     hub: Hub = websocket.app.state.hub
+    who: list[int] = []
 
     def check_token(token: str) -> None:
         with hub.database.sessions() as session:
-            if agent_for_token(session, token, hub.settings.agent_token_days,
-                               hub.clock()) is None:
+            agent = agent_for_token(session, token, hub.settings.agent_token_days, hub.clock())
+            if agent is None:
                 raise Refused(4401, "unknown, expired or revoked agent token")
+            who[:] = [agent.id]
 
     token = await _authenticated(websocket, check_token)
     if token is None:
         return
+    agent_id = who[0]
 
     async def still_an_agent() -> Optional[Refused]:
         try:
@@ -204,8 +220,17 @@ async def agents_socket(websocket: WebSocket) -> None:
         return None
 
     queue = hub.bus.subscribe_agents()
+    # an open console is an agent at work (api/services/agents.py: presence)
+    hub.consoles.opened(agent_id)
     try:
+        if await asyncio.to_thread(agents.console_connected, hub.database.sessions, agent_id) \
+                and hub.settings.auto_assign:
+            await asyncio.to_thread(escalations.auto_assign, hub)
         await _serve(websocket, queue, recheck=still_an_agent,
                      recheck_seconds=hub.settings.ws_recheck_seconds)
     finally:
         hub.bus.unsubscribe_agents(queue)
+        if hub.consoles.closed(agent_id):
+            # a thread of its own, not awaited: this task may be cancelled as the socket ends
+            # (then an awaited call may never start), and the agent must still go offline
+            threading.Thread(target=_console_gone, args=(hub, agent_id), daemon=True).start()

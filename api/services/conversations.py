@@ -18,7 +18,7 @@ from api.events import ConversationStarted, MessageCreated, publish
 from api.models import Conversation, Escalation, Message
 from api.schemas import CustomerMessage, EscalationHook, EscalationInfo, MessagesReply, TranscriptLine
 from api.security import hash_token, new_token
-from api.services import escalations
+from api.services import csat, escalations
 from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
 from api.services.serialize import conversation_messages, escalation_info, message_out
@@ -27,7 +27,13 @@ from core.content import in_language, load_content, notice
 from core.languages import DEFAULT_LANGUAGE
 from core.personal_data import mask
 from core.scorecard import opens_with_welcome, tells_what_happens_next, with_handoff_measured
-from core.vocabulary import REQUEST_HUMAN_INTENT, ConversationStatus, HandoffReason, priority_for
+from core.vocabulary import (
+    ENDS_CONVERSATION,
+    REQUEST_HUMAN_INTENT,
+    ConversationStatus,
+    HandoffReason,
+    priority_for,
+)
 
 # a button's payload names an intent and nothing else: no entities (they would set slots
 # unmasked), and none of Rasa's own intents that reset the conversation
@@ -136,7 +142,8 @@ async def _to_bot(hub: Hub, session: Session, conversation: Conversation, text: 
               for reply in replies if reply.get("text")]
     if not stored:  # Rasa is down, or said nothing because an action failed (actions down)
         return await asyncio.to_thread(_bot_silent, hub, session, conversation, text)
-    return await asyncio.to_thread(_bot_replied, hub, session, conversation, stored)
+    ended = any(reply.get("custom") == ENDS_CONVERSATION for reply in replies)
+    return await asyncio.to_thread(_bot_replied, hub, session, conversation, stored, ended)
 
 
 def _bot_silent(hub: Hub, session: Session, conversation: Conversation,
@@ -199,12 +206,17 @@ def measure_handoff(escalation: Escalation, replies: list[Message]) -> None:
 
 
 def _bot_replied(hub: Hub, session: Session, conversation: Conversation,
-                 stored: list[Message]) -> MessagesReply:
+                 stored: list[Message], ended: bool = False) -> MessagesReply:
+    """The bot's replies, kept and published. A goodbye (`ended`) in a conversation the bot
+    handled alone asks the customer for a rating, once."""
     session.refresh(conversation)  # the bot's hand-off hook may have queued it meanwhile
     escalation = escalations.open_for_conversation(session, conversation.id) \
         if conversation.status in state.WITH_PEOPLE else None
     if escalation is not None:
         measure_handoff(escalation, stored)
+    elif ended and conversation.status == ConversationStatus.BOT:
+        csat.ask(session, conversation)
     _keep(session, conversation.id, stored, escalation)  # agents see the bot's last words
     return MessagesReply(messages=[message_out(m) for m in stored], status=conversation.status,
-                         escalation=current_escalation(hub, session, conversation))
+                         escalation=current_escalation(hub, session, conversation),
+                         csat=csat.csat_out(csat.survey_of(session, conversation.id)))

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import ServiceError
 from api.events import ConversationErased, publish
-from api.models import Agent, Conversation, Erasure, Escalation, Message, OutboxEvent
+from api.models import Agent, Conversation, CsatSurvey, Erasure, Escalation, Message, OutboxEvent
 from api.services import escalations
 from core.vocabulary import EscalationStatus, HandoffReason
 
@@ -121,6 +121,8 @@ def erase(session: Session, conversation_id: str, tracker: TrackerStore, request
                             .where(Escalation.conversation_id == conversation_id)
                             .order_by(Escalation.id)).all()
     messages = _deleted(session, delete(Message).where(Message.conversation_id == conversation_id))
+    # the rating goes too: its comment is the customer's words (before the escalations it names)
+    session.execute(delete(CsatSurvey).where(CsatSurvey.conversation_id == conversation_id))
     erased_escalations = _deleted(session, delete(Escalation)
                                   .where(Escalation.conversation_id == conversation_id))
     outbox_events = _deleted(session, delete(OutboxEvent)

@@ -13,19 +13,29 @@ import secrets
 import time
 from typing import Any, Literal, Optional, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, and_, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from api import state
 from api.errors import ServiceError
 from api.events import EscalationClaimed, EscalationCreated, EscalationResolved, MessageCreated, publish
-from api.models import Agent, Conversation, Erasure, Escalation, HookReceipt, Message, utcnow
+from api.models import (
+    Agent,
+    Conversation,
+    Erasure,
+    Escalation,
+    HookReceipt,
+    Message,
+    Presence,
+    utcnow,
+)
 from api.schemas import EscalationHook, EscalationReceipt, HelpdeskReply
-from api.services import estimates
+from api.services import agents, csat, estimates
+from api.services.agents import Fallbacks
 from api.services.hub import Hub
 from api.services.rasa_client import RasaUnavailable
-from api.services.serialize import escalation_info, escalation_summary, message_out
+from api.services.serialize import escalation_info, escalation_summary, message_out, queue_moment
 from core.content import notice
 from core.personal_data import mask
 from core.scorecard import aggregate
@@ -35,6 +45,8 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read ove
 # the aggregate scorecard is over the latest hand-offs, so it stays one bounded query
 SCORECARD_SAMPLE = 1000
 Listing = Literal["open", "queued", "with_agent", "closed"]
+# where a claim (or an auto-assignment) may take an escalation from
+CLAIMABLE = state.sources(state.ESCALATION_TRANSITIONS, EscalationStatus.WITH_AGENT)
 
 
 class EscalationError(ServiceError):
@@ -105,13 +117,18 @@ def create_from_hook(hub: Hub, session: Session, hook: EscalationHook,
     publish(session, EscalationCreated(escalation_summary(escalation), escalation.details,
                                        escalation.transcript))
     session.commit()
+    session.refresh(escalation)  # auto-assignment (a listener) may have given it to someone
     return receipt(hub, session, escalation), True
 
 
 def receipt(hub: Hub, session: Session, escalation: Escalation) -> EscalationReceipt:
-    """What the bot tells the customer: reference, place and wait, or the next opening."""
-    info = escalation_info(hub, session, escalation)
-    return EscalationReceipt(**info.model_dump(), agents_online=hub.bus.agents_connected)
+    """What the bot tells the customer: reference, place in the language's queue and wait,
+    or the next opening; and how many agents who take its language are online (0: the bot
+    says nobody is there now, and no wait is given)."""
+    moment = queue_moment(hub, session)
+    info = escalation_info(hub, session, escalation, moment=moment)
+    staffed = moment.staffing.get(escalation.language, agents.NOBODY)
+    return EscalationReceipt(**info.model_dump(), agents_online=staffed.online)
 
 
 def scorecard_summary(session: Session) -> dict[str, Any]:
@@ -144,33 +161,53 @@ def open_for_conversation(session: Session, conversation_id: str) -> Optional[Es
                           .order_by(Escalation.id.desc()).limit(1))
 
 
-def listing(session: Session, status: Listing, limit: int) -> list[Escalation]:
-    """Open, queued or with an agent: in queue order; closed: the latest resolved first."""
+def listing(session: Session, status: Listing, limit: int, agent: Agent,
+            fallbacks: Fallbacks) -> list[Escalation]:
+    """What `agent` sees, in queue order (closed: the latest resolved first). Queued: the
+    escalations in the languages they take (api/services/agents.py), and none while they
+    hold as many conversations as they may; with an agent: those in their languages and
+    those they hold; closed: likewise."""
+    reach = Escalation.language.in_(sorted(agents.languages_taken(agent.languages, fallbacks)))
+    seen = or_(reach, Escalation.agent_id == agent.id)
     query = select(Escalation).options(selectinload(Escalation.agent)).limit(limit)
     if status == EscalationStatus.CLOSED:
-        query = query.where(Escalation.status == EscalationStatus.CLOSED).order_by(
-            func.coalesce(Escalation.resolved_at, Escalation.created_at).desc(),
-            Escalation.id.desc())
-    else:
-        statuses = state.OPEN_ESCALATION if status == "open" else {EscalationStatus(status)}
-        query = query.where(Escalation.status.in_(statuses)).order_by(*estimates.queue_order())
-    return list(session.scalars(query))
+        return list(session.scalars(query.where(Escalation.status == EscalationStatus.CLOSED, seen)
+                                    .order_by(func.coalesce(Escalation.resolved_at,
+                                                            Escalation.created_at).desc(),
+                                              Escalation.id.desc())))
+    offered = and_(Escalation.status == EscalationStatus.QUEUED, reach) \
+        if agents.has_room(session, agent) else false()
+    handled = and_(Escalation.status == EscalationStatus.WITH_AGENT, seen)
+    shown = {"queued": offered, "with_agent": handled, "open": or_(offered, handled)}[status]
+    return list(session.scalars(query.where(shown).order_by(*estimates.queue_order())))
 
 
-def claim(session: Session, escalation_id: int, agent: Agent) -> Escalation:
-    """Take it: one agent only, decided by the database, not by a race."""
-    escalation = get(session, escalation_id)
-    claimable = state.sources(state.ESCALATION_TRANSITIONS, EscalationStatus.WITH_AGENT)
+def _take(session: Session, escalation_id: int, agent_id: int, online_only: bool = False) -> bool:
+    """Give the escalation to the agent if it is still claimable and the agent holds fewer
+    conversations than they may (and, `online_only`, is online): one conditional UPDATE,
+    after locking the agent's row on PostgreSQL, so that two takes by one agent are counted
+    one after the other (SQLite runs writes one at a time anyway). The caller commits, or
+    rolls back when this is False."""
+    agent = session.execute(select(Agent.max_conversations, Agent.presence, Agent.active)
+                            .where(Agent.id == agent_id).with_for_update()).one_or_none()
+    if agent is None or not agent.active or \
+            (online_only and agent.presence != Presence.ONLINE):
+        return False
+    other = aliased(Escalation)
+    held = (select(func.count()).select_from(other)
+            .where(other.agent_id == agent_id, other.status == EscalationStatus.WITH_AGENT)
+            .scalar_subquery())
     taken = cast(CursorResult[Any], session.execute(
-        update(Escalation).where(Escalation.id == escalation_id, Escalation.status.in_(claimable))
-        .values(status=EscalationStatus.WITH_AGENT, agent_id=agent.id, claimed_at=utcnow())))
-    if taken.rowcount != 1:
-        session.rollback()
-        session.refresh(escalation)
-        who = escalation.agent.name if escalation.agent else "nobody"
-        raise EscalationError(409, f"escalation {escalation.reference} is "
-                                   f"{escalation.status.value}"
-                                   + (f", claimed by {who}" if escalation.agent else ""))
+        update(Escalation).where(Escalation.id == escalation_id, Escalation.status.in_(CLAIMABLE),
+                                 held < agent.max_conversations)
+        .values(status=EscalationStatus.WITH_AGENT, agent_id=agent_id, claimed_at=utcnow())
+        .execution_options(synchronize_session=False)))
+    return taken.rowcount == 1
+
+
+def _joined(session: Session, escalation: Escalation, agent: Agent) -> None:
+    """What follows a take (a claim or an auto-assignment): the conversation is with the
+    agent, the customer is told who joined, and everyone hears of it; committed."""
     session.refresh(escalation)
     conversation = session.get_one(Conversation, escalation.conversation_id)
     state.move_conversation(conversation, ConversationStatus.WITH_AGENT)
@@ -183,7 +220,68 @@ def claim(session: Session, escalation_id: int, agent: Agent) -> Escalation:
     publish(session, MessageCreated(conversation.id, message_out(note), escalation.id,
                                     escalation.reference))
     session.commit()
+
+
+def claim(session: Session, escalation_id: int, agent: Agent,
+          fallbacks: Fallbacks | None = None) -> Escalation:
+    """Take it: one agent only, decided by the database, not by a race. Only an escalation
+    in a language the agent takes (403), and only while they hold fewer conversations than
+    they may (409). Presence does not matter: claiming is the agent's own act."""
+    escalation = get(session, escalation_id)
+    if escalation.status in CLAIMABLE and not agents.takes(agent, escalation.language,
+                                                           fallbacks or {}):
+        taken = ", ".join(sorted(agents.languages_taken(agent.languages, fallbacks or {})))
+        raise EscalationError(403, f"escalation {escalation.reference} is in "
+                                   f"{escalation.language}, and you take escalations in "
+                                   f"{taken or 'no language'} only; an admin can change "
+                                   "your languages")
+    if not _take(session, escalation_id, agent.id):
+        session.rollback()
+        session.refresh(escalation)
+        if escalation.status in CLAIMABLE:
+            held = agents.open_conversations(session, agent.id)
+            raise EscalationError(409, f"you hold {held} open conversations, as many as you "
+                                       f"may ({agent.max_conversations}); resolve one before "
+                                       "taking another")
+        who = escalation.agent.name if escalation.agent else "nobody"
+        raise EscalationError(409, f"escalation {escalation.reference} is "
+                                   f"{escalation.status.value}"
+                                   + (f", claimed by {who}" if escalation.agent else ""))
+    _joined(session, escalation, agent)
     return escalation
+
+
+def auto_assign(hub: Hub) -> int:
+    """NORDHEM_AUTO_ASSIGN: give the queued escalations, in queue order, to online agents
+    with room who take their language, fewest open conversations first (then the one whose
+    last conversation is oldest). Each is taken as a claim is (`_take`), so a claim or
+    another instance assigning at the same moment never gives one escalation to two agents
+    or an agent more than their maximum. Returns how many were given."""
+    fallbacks = hub.settings.language_fallbacks
+    given = 0
+    with hub.database.sessions() as session:
+        ready = agents.candidates(session, fallbacks)
+        languages = set().union(*(candidate.languages for candidate in ready))
+        waiting = [(e.id, e.language) for e in estimates.queued(session, languages)] \
+            if languages else []
+        for escalation_id, language in waiting:
+            if not any(candidate.room for candidate in ready):
+                break
+            for candidate in sorted((c for c in ready if c.room and language in c.languages),
+                                    key=agents.Candidate.order):
+                if _take(session, escalation_id, candidate.id, online_only=True):
+                    _joined(session, session.get_one(Escalation, escalation_id),
+                            session.get_one(Agent, candidate.id))
+                    candidate.room, candidate.load = candidate.room - 1, candidate.load + 1
+                    candidate.last_assigned = utcnow()
+                    given += 1
+                    break
+                session.rollback()
+                if session.scalar(select(Escalation.status).where(
+                        Escalation.id == escalation_id)) != EscalationStatus.QUEUED:
+                    break  # claimed, resolved or erased meanwhile
+                candidate.room = 0  # full, away or deactivated meanwhile
+    return given
 
 
 def agent_message(session: Session, escalation_id: int, agent: Agent, text: str) -> Message:
@@ -262,6 +360,7 @@ def close(session: Session, escalation_id: int, agent: Agent, return_to_bot: boo
     session.flush()
     publish(session, MessageCreated(conversation.id, message_out(note), escalation.id,
                                     escalation.reference))
+    csat.ask(session, conversation, escalation)  # once per conversation
     session.commit()
     return escalation
 

@@ -1,11 +1,13 @@
-"""Queue order and position in SQL; the wait from the place and the rate at which the
-queue was actually served lately, with a floor and a range, and none without a basis;
-opening hours per country with public holidays."""
+"""Queue order and position in SQL, one queue per language; the wait from the place and
+the rate at which the queue was actually served lately, with a floor and a range, and none
+without a basis; opening hours per country with public holidays."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
 
@@ -39,16 +41,27 @@ def queue_order() -> tuple[ColumnElement[int], InstrumentedAttribute[dt.datetime
     return (priority_rank(), Escalation.created_at, Escalation.id)
 
 
-def queued(session: Session) -> list[Escalation]:
-    """The waiting escalations in queue order."""
-    return list(session.scalars(select(Escalation)
-                                .where(Escalation.status == EscalationStatus.QUEUED)
-                                .order_by(*queue_order())))
+def queued(session: Session, languages: Optional[Iterable[str]] = None) -> list[Escalation]:
+    """The waiting escalations in queue order (of these languages only, if given)."""
+    query = select(Escalation).where(Escalation.status == EscalationStatus.QUEUED)
+    if languages is not None:
+        query = query.where(Escalation.language.in_(list(languages)))
+    return list(session.scalars(query.order_by(*queue_order())))
+
+
+def places(session: Session) -> list[tuple[int, Escalation]]:
+    """Every waiting escalation with its place in its own language's queue."""
+    counted: dict[str, int] = defaultdict(int)
+    result = []
+    for escalation in queued(session):
+        counted[escalation.language] += 1
+        result.append((counted[escalation.language], escalation))
+    return result
 
 
 def position(session: Session, escalation: Escalation) -> Optional[int]:
-    """1 for the next to be taken; None when it is not waiting. Counted in SQL: the queued
-    escalations that sort before this one."""
+    """1 for the next to be taken in the escalation's language queue; None when it is not
+    waiting. Counted in SQL: the queued escalations of its language that sort before it."""
     if escalation.status != EscalationStatus.QUEUED:
         return None
     rank, created = rank_of(escalation.priority), escalation.created_at
@@ -57,7 +70,8 @@ def position(session: Session, escalation: Escalation) -> Optional[int]:
                       or_(Escalation.created_at < created,
                           and_(Escalation.created_at == created, Escalation.id < escalation.id))))
     ahead = session.scalar(select(func.count()).select_from(Escalation)
-                           .where(Escalation.status == EscalationStatus.QUEUED, before)) or 0
+                           .where(Escalation.status == EscalationStatus.QUEUED,
+                                  Escalation.language == escalation.language, before)) or 0
     return ahead + 1
 
 

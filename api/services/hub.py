@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from api.db import Database
 from api.events import EventBus, Events
+from api.services.agents import OpenConsoles
 from api.services.rasa_client import RasaClient
 from api.services.typing import TypingThrottle
 from api.settings import Settings
@@ -24,6 +25,8 @@ class Hub:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     # typing signals relayed at most once per interval (the routes pass `clock()` in)
     typing: TypingThrottle = field(init=False)
+    # the agents' console sockets on this instance, which set their presence
+    consoles: OpenConsoles = field(default_factory=OpenConsoles)
 
     def __post_init__(self) -> None:
         self.typing = TypingThrottle(self.settings.typing_interval_seconds)

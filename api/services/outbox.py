@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import metrics, state
 from api.events import (
     ConversationErased,
+    CsatSubmitted,
     EscalationClaimed,
     EscalationCreated,
     EscalationResolved,
@@ -54,6 +55,8 @@ def webhook(event: Event) -> Optional[tuple[str, dict[str, Any]]]:
     # a helpdesk that got the escalations erases its copies; only the references go out
     if isinstance(event, ConversationErased) and event.references:
         return "conversation.erased", {"references": list(event.references)}
+    if isinstance(event, CsatSubmitted):
+        return "csat.submitted", event.rating
     return None
 
 
@@ -61,7 +64,7 @@ def owner(event: Event) -> Optional[str]:
     """The conversation whose data an event's webhook holds (erased with it), if any."""
     if isinstance(event, (EscalationCreated, EscalationClaimed, EscalationResolved)):
         return event.escalation.conversation_id
-    if isinstance(event, MessageCreated):
+    if isinstance(event, (MessageCreated, CsatSubmitted)):
         return event.conversation_id
     return None
 

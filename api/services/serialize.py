@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Escalation, Message, utcnow
+from api.models import CsatSurvey, Escalation, Message, utcnow
 from api.schemas import EscalationDetail, EscalationInfo, EscalationSummary, MessageOut
-from api.services import estimates
+from api.services import agents, estimates
+from api.services.agents import Staffing
 from api.services.hub import Hub
 
 
@@ -38,7 +40,9 @@ def escalation_detail(session: Session, escalation: Escalation) -> EscalationDet
         **escalation_summary(escalation).model_dump(), topics=escalation.topics or [],
         details=escalation.details or {}, transcript=escalation.transcript or [],
         messages=[message_out(m) for m in escalation_messages(session, escalation)],
-        scorecard=escalation.scorecard)
+        scorecard=escalation.scorecard,
+        csat_score=session.scalar(select(CsatSurvey.score)
+                                  .where(CsatSurvey.escalation_id == escalation.id)))
 
 
 def escalation_messages(session: Session, escalation: Escalation) -> list[Message]:
@@ -60,17 +64,20 @@ def conversation_messages(session: Session, conversation_id: str, after: int = 0
 
 @dataclass(frozen=True)
 class QueueMoment:
-    """The moment a queue is read, and its observed service rate then (None: no basis)."""
+    """The moment a queue is read, its observed service rate then (None: no basis), and
+    each language's agents online then."""
 
     now: dt.datetime
     rate: Optional[float]
+    staffing: Mapping[str, Staffing] = field(default_factory=dict)
 
 
 def queue_moment(hub: Hub, session: Session) -> QueueMoment:
     now = hub.clock()
     settings = hub.settings
     return QueueMoment(now, estimates.served_per_minute(
-        session, now, settings.wait_window_minutes, settings.wait_min_served))
+        session, now, settings.wait_window_minutes, settings.wait_min_served),
+        agents.staffing(session, settings.language_fallbacks))
 
 
 def escalation_info(hub: Hub, session: Session, escalation: Escalation,
@@ -83,18 +90,23 @@ def escalation_info(hub: Hub, session: Session, escalation: Escalation,
     open_now, next_open = estimates.opening(escalation.language, moment.now)
     if place is None:
         place = estimates.position(session, escalation)  # None unless queued
+    staffed = moment.staffing.get(escalation.language, agents.NOBODY)
+    available = agents_available(hub, staffed)
+    # nobody who takes its language is online: no wait is promised, the escalation waits
     wait = estimates.wait_for(place, moment.rate, hub.settings.wait_floor_minutes) \
-        if open_now else None
+        if open_now and (staffed.online or available is None) else None
     return EscalationInfo(reference=escalation.reference, position=place,
                           eta_minutes=wait.low if wait else None,
                           eta_max_minutes=wait.high if wait else None,
                           next_open=next_open, open_now=open_now,
-                          agents_available=agents_available(hub))
+                          agents_available=available)
 
 
-def agents_available(hub: Hub) -> Optional[int]:
-    """Agents free now as far as the service can tell: the consoles connected, or unknown
-    when a helpdesk receives the escalations (its agents are not seen from here)."""
-    if hub.settings.webhook_url_list:
+def agents_available(hub: Hub, staffed: Staffing) -> Optional[int]:
+    """Agents free now for the escalation's language as far as the service can tell: online,
+    active, taking the language and with room for another conversation. Unknown when a
+    helpdesk receives the escalations and nobody is online here: its agents need not tell
+    the service their presence."""
+    if hub.settings.webhook_url_list and not staffed.online:
         return None
-    return hub.bus.agents_connected
+    return staffed.free

@@ -3,7 +3,7 @@
 const TOKEN_KEY = 'nordhem_agent_token';
 // what reasons, priorities, statuses, languages and principles are called, and the erasure
 // button's words: GET /api/labels (content/console.yml); the queue's order is the server's
-const LABELS = { reasons: {}, priorities: {}, statuses: {}, languages: {}, principles: {}, erasure: {}, order: {} };
+const LABELS = { reasons: {}, priorities: {}, statuses: {}, languages: {}, principles: {}, erasure: {}, order: {}, csat: {} };
 // the order panel's details, in the order shown (core/vocabulary.py ORDER_DETAIL_FIELDS)
 const ORDER_KEYS = ['verified_order', 'order_status', 'carrier', 'tracking_number', 'tracking_link',
   'expected_delivery', 'pickup_point', 'pickup_deadline', 'payment_method', 'not_checked'];
@@ -249,8 +249,12 @@ function renderHeader() {
   const e = S.esc;
   $('reference').textContent = e.reference || '#' + e.id;
   const who = e.agent_name ? 'Claimed by ' + e.agent_name : 'Not claimed';
+  const rating = e.csat_score
+    ? (LABELS.csat.rating || 'Customer rating: {score}/5').replace('{score}', e.csat_score)
+    : (e.status === 'closed' ? LABELS.csat.none || 'Not rated yet' : '');
   $('d-meta').replaceChildren(prioTag(e.priority), langBadge(e.language), el('span', null, reasonText(e.reason)),
     el('span', 'muted', '· ' + statusText(e.status) + ' · ' + who), waitSpan(e));
+  if (rating) $('d-meta').append(el('span', e.csat_score ? 'csat' : 'muted', rating));
   $('summary').textContent = e.summary || 'No summary.';
 }
 function detailValue(v) {
@@ -518,7 +522,10 @@ function onEvent(d) {
   if (d.type === 'escalation.erased') dropEscalation(Number(d.escalation_id), d.reference);
   else if (d.type.startsWith('escalation.')) applyEscalation(d.escalation);
   else if (d.type === 'message.created' && Number(d.escalation_id) === S.openId) addMessage(d.message);
-  else if (d.type === 'typing' && Number(d.escalation_id) === S.openId && d.sender === 'customer') showTyping();
+  else if (d.type === 'csat.submitted' && Number(d.escalation_id) === S.openId && S.esc) {
+    S.esc.csat_score = d.score;
+    renderHeader();
+  } else if (d.type === 'typing' && Number(d.escalation_id) === S.openId && d.sender === 'customer') showTyping();
 }
 
 /* ---------- wiring ---------- */

@@ -150,6 +150,7 @@ const sync = (live) => {
 const apply = (r, live) => {
   (r.messages || []).forEach((m) => addMessage(m, live));
   setStatus(r.status, r.escalation);
+  if (r.csat) rating(r.csat.state);
 };
 const socketUp = () => ws && wsReady && ws.readyState === 1;  // open and authenticated
 // Socket down: fetch what was missed; show "reconnecting" only if HTTP fails too.
@@ -223,7 +224,8 @@ const onEvent = (d) => {
   else if (d.type === 'status') {
     if (d.agent_name) agentName = d.agent_name;
     setStatus(d.status);
-  } else if (d.type === 'typing' && d.sender === 'agent') {
+  } else if (d.type === 'csat') rating(d.state);
+  else if (d.type === 'typing' && d.sender === 'agent') {
     agentTyping = d.agent_name || t('agent');
     clearTimeout(agentTypingTimer);
     agentTypingTimer = setTimeout(() => { agentTyping = null; showTyping(); }, 6000);
@@ -330,6 +332,67 @@ const mark = (item, state) => {  // the note is shown by CSS (::after), not part
   if (err && state !== 'error') err.remove();
 };
 
+// ---- the rating (CSAT): asked once by the service; 1-5, an optional comment, or skip
+let csatBox = null, csatDone = false, csatSending = false;
+const rating = (state) => {
+  if (state !== 'asked') {  // answered or skipped (maybe in another tab): no question
+    if (csatBox && !csatDone && !csatSending) { csatBox.remove(); csatBox = null; }
+    return;
+  }
+  if (csatBox) return;
+  csatBox = h('form', { id: 'nordhem-chat-csat', class: 'nordhem-csat', novalidate: '' });
+  const set = h('fieldset');
+  set.appendChild(h('legend', null, t('csatQuestion')));
+  let picked = null;
+  const scores = h('div', { class: 'nordhem-csat-scores', role: 'group' });
+  for (let n = 1; n <= 5; n++) {
+    const b = h('button', { type: 'button', 'aria-pressed': 'false', 'aria-label': t('csatScore', { n }),
+      'data-score': String(n) }, String(n));
+    b.addEventListener('click', () => {
+      picked = n;
+      scores.querySelectorAll('button').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+      note.textContent = '';
+    });
+    scores.appendChild(b);
+  }
+  const ends = h('div', { class: 'nordhem-csat-ends', 'aria-hidden': 'true' });
+  ends.append(h('span', null, t('csatLow')), h('span', null, t('csatHigh')));
+  const comment = h('textarea', { id: 'nordhem-chat-csat-comment', rows: '2', maxlength: '1000' });
+  const note = h('div', { class: 'nordhem-csat-note', role: 'alert' });
+  const actions = h('div', { class: 'nordhem-csat-actions' });
+  const sendBtn = h('button', { type: 'submit', class: 'nordhem-csat-send' }, t('csatSend'));
+  const skipBtn = h('button', { type: 'button', class: 'nordhem-csat-skip' }, t('csatSkip'));
+  actions.append(sendBtn, skipBtn);
+  set.append(scores, ends, h('label', { for: 'nordhem-chat-csat-comment' }, t('csatComment')), comment, note, actions);
+  csatBox.appendChild(set);
+  const answer = (body) => {
+    const c = conv;
+    if (!c) return;
+    sendBtn.disabled = skipBtn.disabled = true;
+    csatSending = true;
+    api('POST', url(c, '/csat'), body, c).then(() => {
+      csatDone = true;
+      csatSending = false;
+      csatBox.replaceChildren(h('p', { class: 'nordhem-csat-thanks' }, body.skipped ? '' : t('csatThanks')));
+      if (body.skipped) { csatBox.remove(); csatBox = null; }
+    }, (e) => {
+      csatSending = false;
+      if (e && e.status === 409) { csatBox.remove(); csatBox = null; return; }  // rated elsewhere
+      sendBtn.disabled = skipBtn.disabled = false;
+      note.textContent = t('csatError');
+    });
+  };
+  csatBox.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (picked == null) { note.textContent = t('csatPick'); return; }
+    const text = comment.value.trim();
+    answer(text ? { score: picked, comment: text } : { score: picked });
+  });
+  skipBtn.addEventListener('click', () => answer({ skipped: true }));
+  log.appendChild(csatBox);
+  scrollDown();
+};
+
 // ---- sending: shown at once, marked sent, or an error with "Try again" next to it
 const send = (body, label, item, again) => {
   item = item || customerItem(label, body.text != null ? body.text : body.payload);
@@ -403,6 +466,8 @@ const forget = () => {
   seen.clear();
   esc = agentName = agentTyping = null;
   log.querySelectorAll('.nordhem-msg').forEach((n) => n.remove());
+  if (csatBox) { csatBox.remove(); csatBox = null; }
+  csatDone = csatSending = false;
   notice('');
   setStatus('bot');
   showTyping();

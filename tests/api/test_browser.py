@@ -9,10 +9,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
-from core.content import load_content
+from core.content import load_content, read_texts
 from tests.support.api import add_agent, make_settings
 from tests.support.orders import demo_order
 from tests.support.stack import Stack, running_stack
@@ -26,6 +27,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTEFACTS = ROOT / "results" / "screenshots"
 TEXTS = load_content()
+TEXTS_WIDGET = read_texts(ROOT / "content" / "widget.yml")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync",
@@ -269,3 +271,41 @@ def test_the_console_shows_the_order_the_bot_verified_so_the_agent_does_not_ask_
     # the order's facts are in the panel, not again under Details
     expect(console.locator("#d-details")).not_to_contain_text(order["tracking_number"])
     console.context.close()
+
+
+def test_the_widget_asks_for_a_rating_once_the_agent_resolved_and_keeps_the_answer(
+    page: Page, stack: Stack
+) -> None:
+    """The agent resolves; the widget asks 1-5 in the customer's language (accessibly), the
+    customer answers with a comment, and after a reload the question is not asked again."""
+    token = add_agent(make_settings(stack.database_url), "Lise")
+    agent = {"Authorization": f"Bearer {token}"}
+    shop_page(page, stack, "da")
+    open_widget(page)
+    say(page, "jeg vil gerne tale med en medarbejder")
+    status = page.locator("#nordhem-chat-status")
+    expect(status).to_contain_text("NH-")
+    reference = re.search(r"NH-[A-Z0-9]+", status.inner_text()).group(0)
+    [item] = [e for e in httpx.get(f"{stack.api}/api/escalations", headers=agent).json()
+              if e["reference"] == reference]
+    httpx.post(f"{stack.api}/api/escalations/{item['id']}/claim", headers=agent)
+    httpx.post(f"{stack.api}/api/escalations/{item['id']}/resolve",
+               json={"return_to_bot": False}, headers=agent)
+
+    box = page.locator("#nordhem-chat-csat")
+    expect(box).to_contain_text(TEXTS_WIDGET["csatQuestion"]["da"])
+    violations = axe_violations(page)
+    assert violations == [], [v["id"] for v in violations]
+    box.locator(".nordhem-csat-send").click()  # no score yet: asked to pick one, nothing sent
+    expect(box.locator(".nordhem-csat-note")).to_have_text(TEXTS_WIDGET["csatPick"]["da"])
+    box.get_by_role("button", name=TEXTS_WIDGET["csatScore"]["da"].replace("{n}", "4")).click()
+    page.fill("#nordhem-chat-csat-comment", "Hurtig og venlig hjælp")
+    box.locator(".nordhem-csat-send").click()
+    expect(box).to_have_text(TEXTS_WIDGET["csatThanks"]["da"])
+
+    detail = httpx.get(f"{stack.api}/api/escalations/{item['id']}", headers=agent).json()
+    assert detail["csat_score"] == 4
+    page.reload()
+    expect(page.locator("#nordhem-chat-panel")).to_be_visible()
+    expect(page.locator('#nordhem-chat-log [data-sender="system"]').last).to_be_visible()
+    expect(page.locator("#nordhem-chat-csat")).to_have_count(0)

@@ -105,6 +105,8 @@ def test_customer_to_agent_and_back_to_the_bot(stack: Running, language: str) ->
         httpx.post(f"{api}/api/escalations/{escalation_id}/resolve",
                    json={"return_to_bot": True}, headers=agent, timeout=30)
         receive_until(customer_socket, lambda e: e["type"] == "status" and e["status"] == "bot")
+        # the agent's part is done: the customer is asked, once, how it went
+        receive_until(customer_socket, lambda e: e == {"type": "csat", "state": "asked"})
 
     answer = httpx.post(f"{api}/api/conversations/{conversation}/messages",
                         json={"text": QUESTION[language]}, headers=customer, timeout=30).json()
@@ -112,6 +114,33 @@ def test_customer_to_agent_and_back_to_the_bot(stack: Running, language: str) ->
     assert answer["messages"][-1]["sender"] == "bot"
     assert stack.bot.slot(conversation, "returned_from_agent") is True
     assert stack.bot.slot(conversation, "language") == language
+
+
+GOODBYE = {"nb": "takk for hjelpen, ha det bra", "da": "tak for hjælpen, farvel",
+           "sv": "tack för hjälpen, hej då"}
+
+
+@pytest.mark.parametrize("language", ["nb", "da", "sv"])
+def test_the_bots_goodbye_asks_for_a_rating_once(stack: Running, language: str) -> None:
+    """A conversation the bot handled alone: an answer, then goodbye; the reply asks for the
+    rating (CSAT), the customer gives it, and it counts as bot-only in the scorecard."""
+    api = stack.api
+    started = httpx.post(f"{api}/api/conversations", json={"language": language}).json()
+    conversation, customer = started["conversation_id"], auth(started["customer_token"])
+    path = f"{api}/api/conversations/{conversation}/messages"
+    answered = httpx.post(path, json={"text": QUESTION[language]}, headers=customer, timeout=30)
+    assert answered.json()["csat"] is None
+    bye = httpx.post(path, json={"text": GOODBYE[language]}, headers=customer, timeout=30).json()
+    assert bye["status"] == "bot" and bye["csat"] == {"state": "asked", "score": None}
+    assert all(message["text"] for message in bye["messages"])  # the marker is no message
+    rated = httpx.post(f"{api}/api/conversations/{conversation}/csat",
+                       json={"score": 5}, headers=customer)
+    assert rated.status_code == 200
+    again = httpx.post(path, json={"text": GOODBYE[language]}, headers=customer, timeout=30).json()
+    assert again["csat"] == {"state": "answered", "score": 5}  # asked once only
+    report = httpx.get(f"{api}/api/scorecard", headers=auth(stack.agent_token)).json()["csat"]
+    assert report["by_handling"]["bot"]["answered"] >= 1
+    assert report["by_reason"]["bot_only"]["scores"]["5"] >= 1
 
 
 def test_valid_identity_and_card_numbers_are_found_nowhere_after_the_whole_stack(stack: Running) -> None:

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from api.db import Database
 from api.main import create_app
 from api.migrate import upgrade
-from api.models import Conversation, Escalation
+from api.models import Conversation, Escalation, Presence
 from api.services import estimates
 from api.settings import Settings
-from tests.support.api import hook_body, make_settings, post_hook, start
+from tests.support.api import add_agent, hook_body, make_settings, post_hook, start
 
 TUESDAY_MORNING = dt.datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 TUESDAY_NIGHT = dt.datetime(2026, 12, 1, 22, 0, tzinfo=ZoneInfo("Europe/Oslo"))
@@ -109,6 +109,7 @@ def test_receipt_with_a_helpdesk_does_not_claim_nobody_is_there(database_url: st
 
 def test_receipt_with_a_served_queue_gives_a_range(settings: Settings) -> None:
     served(settings, [2, 4, 6, 8, 10, 12], TUESDAY_MORNING)  # one every two minutes
+    add_agent(settings, "Kari", languages=["nb"], presence=Presence.ONLINE)
     for client in client_at(settings, TUESDAY_MORNING):
         conversation, _ = start(client)
         receipt = post_hook(client, hook_body(conversation)).json()

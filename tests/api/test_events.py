@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.events import (
     ConversationStarted,
+    CsatRequested,
     EscalationClaimed,
     EscalationCreated,
     EscalationResolved,
@@ -57,7 +58,7 @@ def test_a_listener_hears_typed_events_after_the_commit(
     assert seen_in_database == [True]
     kinds = [type(event) for event in heard]
     assert kinds == [ConversationStarted, EscalationCreated, EscalationClaimed, MessageCreated,
-                     EscalationResolved, MessageCreated]
+                     EscalationResolved, MessageCreated, CsatRequested]
     created, claimed, resolved = heard[1], heard[2], heard[4]
     assert isinstance(created, EscalationCreated) and created.escalation.reason == "complaint"
     assert created.transcript[0]["text"] == "hvor er pakken?"

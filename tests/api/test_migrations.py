@@ -9,7 +9,7 @@ from alembic import command
 
 from api.db import Database, make_engine
 from api.migrate import alembic_config
-from api.models import Conversation, Escalation
+from api.models import Agent, Conversation, Escalation, Presence
 from core.vocabulary import ConversationStatus, EscalationStatus
 
 
@@ -115,3 +115,32 @@ def test_outbox_events_learn_their_conversation_so_that_erasure_finds_them(datab
         columns = {c["name"] for c in sa.inspect(connection).get_columns("outbox")}
         assert "conversation_id" not in columns and not sa.inspect(connection).has_table("erasures")
     engine.dispose()
+
+
+def test_existing_agents_serve_nb_da_sv_three_at_a_time_and_lose_it_on_the_way_back(
+        database_url: str) -> None:
+    migrate(database_url, "0004")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO agents (name, token_hash, created_at) "
+                                   "VALUES ('Old', 'hash', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    migrate(database_url, "head")
+    database = Database(database_url)
+    with database.sessions() as session:
+        old = session.scalars(sa.select(Agent)).one()
+        assert (old.languages, old.max_conversations, old.presence, old.is_admin, old.active) \
+            == (["nb", "da", "sv"], 3, Presence.OFFLINE, False, True)
+    for refused in ("UPDATE agents SET presence = 'busy'", "UPDATE agents SET max_conversations = 0",
+                    "UPDATE agents SET max_conversations = 21"):
+        with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as connection:
+            connection.execute(sa.text(refused))
+    database.engine.dispose()
+
+    migrate(database_url, "0004", down=True)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("agents")}
+        assert connection.execute(sa.text("SELECT name FROM agents")).scalars().all() == ["Old"]
+    engine.dispose()
+    assert not columns & {"languages", "max_conversations", "presence", "is_admin", "active"}

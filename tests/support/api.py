@@ -39,12 +39,13 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def add_agent(settings: Settings, name: str) -> str:
-    """Store an agent; returns its token."""
+def add_agent(settings: Settings, name: str, **profile: Any) -> str:
+    """Store an agent (`profile`: languages, max_conversations, presence, is_admin, active;
+    the model's defaults otherwise); returns its token."""
     token = new_token()
     database = Database(settings.database_url)
     with database.sessions() as session:
-        session.add(Agent(name=name, token_hash=hash_token(token)))
+        session.add(Agent(name=name, token_hash=hash_token(token), **profile))
         session.commit()
     database.engine.dispose()
     return token
