@@ -9,6 +9,10 @@ measures, side by side in one run so that machine noise cancels out:
 2. saturation: closed-loop clients, doubled until p95 passes 300 ms: messages per second;
 3. hand-off: "I want a person" to the escalation on the agent WebSocket, and an agent's
    reply to the customer's WebSocket;
+3b. order status: "where is my order?", the order number, then the e-mail, one conversation
+   at a time, on real demo orders of the stack's SQLite order store. The e-mail's message
+   verifies and looks the order up; the number's message runs the same action without a
+   lookup, so the difference of their p50s is what the lookup adds;
 4. resident memory of each process idle and under load;
 5. start time of the three servers with a trained model, full and NLU-only training time.
 
@@ -87,13 +91,16 @@ class ServiceTarget:
         body = response.json()
         return body["conversation_id"], {"Authorization": f"Bearer {body['customer_token']}"}
 
-    async def send(self, conversation: tuple[str, dict[str, str]], text: str) -> None:
+    async def send(self, conversation: tuple[str, dict[str, str]], text: str) -> str:
+        """The bot's reply, its messages joined."""
         conversation_id, headers = conversation
         response = await self.http.post(f"{self.base}/api/conversations/{conversation_id}/messages",
                                         json={"text": text}, headers=headers)
         response.raise_for_status()
-        if not response.json()["messages"]:
+        messages = response.json()["messages"]
+        if not messages:
             raise RuntimeError("no reply")
+        return " ".join(message["text"] for message in messages)
 
 
 class RasaTarget:
@@ -223,6 +230,42 @@ async def handoff_timings(api: str, agent_token: str, runs: int) -> dict[str, An
             "agent_reply_to_customer_max_ms": round(max(to_customer) * 1000, 1)}
 
 
+WHERE_IS_MY_ORDER = {"nb": "hei, hvor er pakken min?", "da": "hej, hvor er min pakke?",
+                     "sv": "hej, var är mitt paket?"}
+
+
+async def order_status_timings(api: str, orders: list[dict[str, Any]], runs: int) -> dict[str, Any]:
+    """Per-message latency of the order-status conversation (N=1), in ms; `orders` are demo
+    orders with their `language`. A reply without the tracking number counts as an error."""
+    timings: dict[str, list[float]] = {"question": [], "order_number": [], "verified_lookup": []}
+    errors = 0
+    async with httpx.AsyncClient(timeout=30) as http:
+        for run in range(runs):
+            order = orders[run % len(orders)]
+            target = ServiceTarget(http, api)
+            conversation = await target.start(order["language"])
+            texts = {"question": WHERE_IS_MY_ORDER[order["language"]],
+                     "order_number": order["number"], "verified_lookup": order["email"]}
+            for step, text in texts.items():
+                started = time.perf_counter()
+                reply = await target.send(conversation, text)
+                timings[step].append(time.perf_counter() - started)
+            errors += order["tracking_number"] not in reply
+    p50 = {step: round(statistics.median(values) * 1000, 1) for step, values in timings.items()}
+    return {"runs": runs, "errors": errors, "p50_ms": p50,
+            "p95_ms": {step: round(percentile(values, 0.95) * 1000, 1)
+                       for step, values in timings.items()},
+            "lookup_adds_p50_ms": round(p50["verified_lookup"] - p50["order_number"], 1)}
+
+
+def bench_orders(workdir: Path) -> list[dict[str, Any]]:
+    """Shipped demo orders of each country from the stack's store, with the language to ask in."""
+    from tests.support.orders import demo_orders
+    countries = {"nb": "NO", "da": "DK", "sv": "SE"}
+    return [{**order, "language": language} for language, country in countries.items()
+            for order in demo_orders(workdir, country, "shipped")[:5]]
+
+
 async def saturation(target: Any, seconds: float) -> dict[str, Any]:
     """Closed-loop clients doubled until p95 passes 300 ms; the best rate within the limit."""
     levels, best = [], None
@@ -296,6 +339,8 @@ async def measure(stack: Any, agent_token: str, seconds: float, levels: list[int
         results["human_paced"] = human_paced
         await settle(targets[0])
     results["handoff"] = await handoff_timings(stack.api, agent_token, runs=10)
+    results["order_status"] = await order_status_timings(stack.api, bench_orders(stack.workdir),
+                                                         runs=30)
     return results
 
 
@@ -346,6 +391,7 @@ def print_table(results: dict[str, Any]) -> None:
           f"msg/s, Rasa {sat['rasa']['sustained_rate']} msg/s "
           f"({sat['service']['sustained_rate'] / max(sat['rasa']['sustained_rate'], 1e-9):.0%})")
     print(f"Hand-off: {results['handoff']}")
+    print(f"Order status (N=1): {results['order_status']}")
     print(f"Memory idle (MB): {results['memory_idle_mb']}; under load: "
           f"{results.get('memory_under_load_mb')}")
     print(f"Start to ready: {results['start_to_ready_s']} s; full training "
