@@ -48,12 +48,14 @@ class ConversationStarted:
 
 @dataclass(frozen=True)
 class MessageCreated:
-    """Any message stored in a conversation; `escalation_id` and `reference` while escalated."""
+    """Any message stored in a conversation; `escalation_id`, `reference` and the
+    escalation's `language` (whose agents may read it) while escalated."""
 
     conversation_id: str
     message: MessageOut
     escalation_id: Optional[int] = None
     reference: Optional[str] = None
+    language: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,8 @@ class EventBus:
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop or asyncio.get_running_loop()
         self._conversations: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
-        self._agents: set[asyncio.Queue[dict[str, Any]]] = set()
+        # each console's queue, and the escalation languages its agent takes (None: all)
+        self._agents: dict[asyncio.Queue[dict[str, Any]], Optional[frozenset[str]]] = {}
 
     def subscribe_conversation(self, conversation_id: str) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
@@ -203,13 +206,15 @@ class EventBus:
         if not self._conversations[conversation_id]:
             del self._conversations[conversation_id]
 
-    def subscribe_agents(self) -> asyncio.Queue[dict[str, Any]]:
+    def subscribe_agents(self, languages: Optional[frozenset[str]] = None
+                         ) -> asyncio.Queue[dict[str, Any]]:
+        """A console's queue: events about escalations in `languages` only (None: all)."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
-        self._agents.add(queue)
+        self._agents[queue] = languages
         return queue
 
     def unsubscribe_agents(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        self._agents.discard(queue)
+        self._agents.pop(queue, None)
 
     @staticmethod
     def _put(queue: asyncio.Queue[dict[str, Any]], event: dict[str, Any]) -> None:
@@ -231,9 +236,12 @@ class EventBus:
         for queue in list(self._conversations.get(conversation_id, ())):
             self._offer(queue, event)
 
-    def to_agents(self, event: dict[str, Any]) -> None:
-        for queue in list(self._agents):
-            self._offer(queue, event)
+    def to_agents(self, event: dict[str, Any], language: Optional[str] = None) -> None:
+        """To every console, or with `language` to those whose agent takes that language:
+        an agent does not receive what customers of other languages' queues write."""
+        for queue, languages in list(self._agents.items()):
+            if language is None or languages is None or language in languages:
+                self._offer(queue, event)
 
     @property
     def agents_connected(self) -> int:

@@ -34,16 +34,19 @@ def live_updates(bus: EventBus) -> Listener:
     def push(event: Event) -> None:
         if isinstance(event, EscalationCreated):
             bus.to_agents({"type": "escalation.created",
-                           "escalation": event.escalation.model_dump(mode="json")})
+                           "escalation": event.escalation.model_dump(mode="json")},
+                          event.escalation.language)
         elif isinstance(event, EscalationClaimed):
             bus.to_agents({"type": "escalation.claimed",
-                           "escalation": event.escalation.model_dump(mode="json")})
+                           "escalation": event.escalation.model_dump(mode="json")},
+                          event.escalation.language)
             bus.to_conversation(event.escalation.conversation_id, {
                 "type": "status", "status": ConversationStatus.WITH_AGENT.value,
                 "agent_name": event.escalation.agent_name})
         elif isinstance(event, EscalationResolved):
             bus.to_agents({"type": "escalation.resolved",
-                           "escalation": event.escalation.model_dump(mode="json")})
+                           "escalation": event.escalation.model_dump(mode="json")},
+                          event.escalation.language)
             bus.to_conversation(event.escalation.conversation_id, {
                 "type": "status", "status": event.conversation_status.value})
         elif isinstance(event, MessageCreated) and event.escalation_id is not None:
@@ -51,7 +54,7 @@ def live_updates(bus: EventBus) -> Listener:
             # agents see what the customer, the bot and agents write (notes come with the status)
             if event.message.sender != "system":
                 bus.to_agents({"type": "message.created", "escalation_id": event.escalation_id,
-                               "message": message})
+                               "message": message}, event.language)
             # the customer's widget already has its own messages and the bot's replies
             if event.message.sender in ("agent", "system"):
                 bus.to_conversation(event.conversation_id, {"type": "message", "message": message})
@@ -63,7 +66,7 @@ def live_updates(bus: EventBus) -> Listener:
                 "type": "status", "status": ConversationStatus.CLOSED.value})
             for escalation_id, reference in zip(event.escalation_ids, event.references, strict=True):
                 bus.to_agents({"type": "escalation.erased", "escalation_id": escalation_id,
-                               "reference": reference})
+                               "reference": reference}, event.language)
         elif isinstance(event, CsatRequested):
             bus.to_conversation(event.conversation_id, {"type": "csat", "state": "asked"})
         elif isinstance(event, CsatSubmitted):
@@ -71,7 +74,7 @@ def live_updates(bus: EventBus) -> Listener:
             bus.to_conversation(event.conversation_id, {"type": "csat", "state": state})
             if event.escalation_id is not None:
                 bus.to_agents({"type": "csat.submitted", "escalation_id": event.escalation_id,
-                               "score": event.rating["score"]})
+                               "score": event.rating["score"]}, event.rating["language"])
         elif isinstance(event, Typing):
             if event.sender == "agent":
                 bus.to_conversation(event.conversation_id, {

@@ -199,6 +199,7 @@ async def agents_socket(websocket: WebSocket) -> None:
     """The agents' queue and the chats in it, live."""
     hub: Hub = websocket.app.state.hub
     who: list[int] = []
+    taken: list[frozenset[str]] = []
 
     def check_token(token: str) -> None:
         with hub.database.sessions() as session:
@@ -206,6 +207,8 @@ async def agents_socket(websocket: WebSocket) -> None:
             if agent is None:
                 raise Refused(4401, "unknown, expired or revoked agent token")
             who[:] = [agent.id]
+            # the escalation languages whose events this console receives (as its queue)
+            taken[:] = [agents.languages_taken(agent.languages, hub.settings.language_fallbacks)]
 
     token = await _authenticated(websocket, check_token)
     if token is None:
@@ -219,7 +222,7 @@ async def agents_socket(websocket: WebSocket) -> None:
             return refused
         return None
 
-    queue = hub.bus.subscribe_agents()
+    queue = hub.bus.subscribe_agents(taken[0])
     # an open console is an agent at work (api/services/agents.py: presence)
     hub.consoles.opened(agent_id)
     try:

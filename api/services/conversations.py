@@ -116,7 +116,8 @@ def _keep(session: Session, conversation_id: str, messages: list[Message],
         publish(session, MessageCreated(
             conversation_id, message_out(message),
             escalation.id if escalation is not None else None,
-            escalation.reference if escalation is not None else None))
+            escalation.reference if escalation is not None else None,
+            escalation.language if escalation is not None else None))
     session.commit()
     return messages
 

@@ -218,7 +218,7 @@ def _joined(session: Session, escalation: Escalation, agent: Agent) -> None:
     session.flush()
     publish(session, EscalationClaimed(escalation_summary(escalation)))
     publish(session, MessageCreated(conversation.id, message_out(note), escalation.id,
-                                    escalation.reference))
+                                    escalation.reference, escalation.language))
     session.commit()
 
 
@@ -311,7 +311,7 @@ def post_agent_message(session: Session, escalation: Escalation, agent_name: str
     session.add(message)
     session.flush()
     publish(session, MessageCreated(escalation.conversation_id, message_out(message),
-                                    escalation.id, escalation.reference))
+                                    escalation.id, escalation.reference, escalation.language))
     session.commit()
     return message
 
@@ -359,7 +359,7 @@ def close(session: Session, escalation_id: int, agent: Agent, return_to_bot: boo
     session.add(note)
     session.flush()
     publish(session, MessageCreated(conversation.id, message_out(note), escalation.id,
-                                    escalation.reference))
+                                    escalation.reference, escalation.language))
     csat.ask(session, conversation, escalation)  # once per conversation
     session.commit()
     return escalation

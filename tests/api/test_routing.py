@@ -380,3 +380,23 @@ def test_auto_assignment_racing_claims_gives_no_escalation_twice_and_no_agent_to
         joined = session.scalar(select(func.count()).select_from(Message)
                                 .where(Message.sender == "system", Message.agent_name.is_not(None)))
     assert sorted(held.values()) == [2, 2, 2] and queued == 2 and joined == 6
+
+
+def test_a_console_hears_only_of_escalations_and_messages_in_its_languages(
+        client: TestClient, settings: Settings) -> None:
+    """What a Norwegian customer writes never reaches a Swedish-only console's socket: the
+    first event the Swedish console gets is the Swedish escalation, after the Norwegian one."""
+    norwegian = add_agent(settings, "Nora", languages=["nb"])
+    swedish = add_agent(settings, "Sven", languages=["sv"])
+    with live_socket(client, "/ws/agents", swedish) as sven, \
+            live_socket(client, "/ws/agents", norwegian) as nora:
+        nb = escalate(client, "nb")
+        client.post(f"/api/conversations/{nb['conversation']}/messages",
+                    json={"text": "pakken min er borte"}, headers=auth(nb["token"]))
+        created = next_of_type(nora, "escalation.created")
+        assert created["escalation"]["language"] == "nb"
+        assert next_of_type(nora, "message.created")["message"]["text"] == "pakken min er borte"
+        sv = escalate(client, "sv")
+        first = sven.receive_json()
+        assert first["type"] == "escalation.created"
+        assert first["escalation"]["reference"] == sv["reference"]
