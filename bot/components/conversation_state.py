@@ -220,6 +220,9 @@ def same_topic(turn: TurnInput, rules: TurnRules) -> Optional[Plan]:
     topic = turn.topic
     if topic is None or not is_short(turn.text) or not continues(turn.text):
         return None
+    if turn.intent in v.SMALL_TALK_INTENTS and not turn.ambiguous:
+        return None  # "ha det bra", "tack, det var allt": the "det" leans on nothing
+
     near = [item.get("name") for item in list(turn.ranking)[: rules.context_ranks]]
     if topic not in near or turn.intent == topic and not turn.ambiguous:
         return None  # far from the topic, or the rules answer it anyway

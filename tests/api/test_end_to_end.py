@@ -116,8 +116,8 @@ def test_customer_to_agent_and_back_to_the_bot(stack: Running, language: str) ->
     assert stack.bot.slot(conversation, "language") == language
 
 
-GOODBYE = {"nb": "takk for hjelpen, ha det bra", "da": "tak for hjælpen, farvel",
-           "sv": "tack för hjälpen, hej då"}
+GOODBYE = {"nb": "takk skal du ha, ha det bra", "da": "tusind tak for hjælpen – farvel",
+           "sv": "stort tack för hjälpen, hej då"}
 
 
 @pytest.mark.parametrize("language", ["nb", "da", "sv"])

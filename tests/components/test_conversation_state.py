@@ -270,3 +270,20 @@ def test_after_the_person_offered_a_new_question_is_answered_as_usual() -> None:
     plan = plan_turn(in_task("hva koster frakt?", "shipping_cost", step="person"), RULES)
     assert plan.actions == [] and plan.slots["order_task"] is None
     assert plan.slots["topic"] == "shipping_cost"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("ha det bra", "goodbye"), ("takk for hjelpen, ha det bra", "goodbye"),
+    ("tack, det var allt", "thank"), ("det var fint, hej", "greet"),
+])
+def test_a_goodbye_after_an_answer_is_not_read_as_more_about_the_topic(text: str, intent: str) -> None:
+    """The "det" in "ha det bra" leans on nothing: the answer is not given again, even when
+    the NLU ranks the topic just answered near the top."""
+    ranking = [{"name": intent, "confidence": 0.9}, {"name": "shipping_cost", "confidence": 0.05}]
+    plan = plan_turn(turn(text, intent, 0.9, topic="shipping_cost", ranking=ranking), RULES)
+    assert plan.actions == []
+    # a short "and ...?" that the NLU finds near the topic still continues it
+    near = [{"name": "delivery_time", "confidence": 0.5}, {"name": "shipping_cost", "confidence": 0.4}]
+    plan = plan_turn(turn("og det til Tromsø?", "delivery_time", 0.5, ambiguous=True,
+                          topic="shipping_cost", ranking=near), RULES)
+    assert plan.actions == ["utter_shipping_cost", "utter_anything_else"]
