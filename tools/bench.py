@@ -352,7 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30, help="per load level and target")
     parser.add_argument("--levels", default="1,50,200,500")
+    parser.add_argument("--only", choices=["orders"],
+                        help="only the order-status conversation (about a minute)")
     args = parser.parse_args(argv)
+    if args.only == "orders":
+        return orders_only()
     levels = [int(n) for n in args.levels.split(",")]
     cpu_start = resource.getrusage(resource.RUSAGE_SELF)
     wall_start = time.monotonic()
@@ -370,6 +374,22 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench.json").write_text(json.dumps(results, indent=2))
     print_table(results)
+    return 0
+
+
+def orders_only() -> int:
+    """`--only orders`: the stack, warmed up, and the order-status timings alone."""
+    from tests.support.stack import running_stack
+
+    with running_stack(Path(tempfile.mkdtemp(prefix="bench-orders-"))) as stack:
+        async def run() -> dict[str, Any]:
+            async with httpx.AsyncClient(timeout=30) as http:
+                await run_load(ServiceTarget(http, stack.api), 2, 5, pause=False, seed=0)
+            return await order_status_timings(stack.api, bench_orders(stack.workdir), runs=30)
+        timings = asyncio.run(run())
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_orders.json").write_text(json.dumps(timings, indent=2))
+    print(f"Order status (N=1): {timings}")
     return 0
 
 
