@@ -49,7 +49,8 @@ token = os.environ["NORDHEM_DEMO_AGENT_TOKEN"]
 database = Database(get_settings().database_url)
 with database.sessions() as session:
     if not session.query(Agent).filter_by(token_hash=hash_token(token)).first():
-        session.add(Agent(name="Demo agent", token_hash=hash_token(token)))
+        # serves nb, da and sv and may manage agents (GET/POST/PATCH /api/agents)
+        session.add(Agent(name="Demo agent", token_hash=hash_token(token), is_admin=True))
         session.commit()
 PY
 
