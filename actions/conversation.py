@@ -10,7 +10,8 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from core.personal_data import mask
-from core.vocabulary import DETAIL_SLOTS, NON_TOPIC_INTENTS
+from core.scorecard import answer_responses
+from core.vocabulary import DETAIL_SLOTS, NON_TOPIC_INTENTS, ORDER_TOPICS
 
 THREAT_PATTERNS = re.compile(
     r"(?i)\b(drep\w*|dreb\w*|döda\w*|slå\s+(deg|dig|ihjel|ihjäl)|banke\s+deg|tæske\w*|"
@@ -46,6 +47,31 @@ def topics(events: List[Dict[Text, Any]]) -> List[Text]:
         if intent and intent not in NON_TOPIC_INTENTS and intent not in seen:
             seen.append(intent)
     return seen
+
+
+def answered(events: List[Dict[Text, Any]]) -> List[Text]:
+    """The shop topics the bot answered with their frequent-question answer (or one of its
+    aspects, `utter_<topic>__<aspect>`), first answer first, so that the agent does not
+    repeat them. An order topic's answer only asks for the order number (what the bot then
+    found is in the order's details), so it is not an answer here."""
+    seen: List[Text] = []
+    for event in events:
+        said = _response(event)
+        if not said:
+            continue
+        topic = said[len("utter_"):].split("__")[0]
+        if f"utter_{topic}" in answer_responses() and topic not in ORDER_TOPICS \
+                and topic not in seen:
+            seen.append(topic)
+    return seen
+
+
+def _response(event: Dict[Text, Any]) -> Optional[Text]:
+    """The response (`utter_...`) a bot event says, if any."""
+    if event.get("event") != "bot":
+        return None
+    name = str((event.get("metadata") or {}).get("utter_action") or "")
+    return name if name.startswith("utter_") else None
 
 
 def details(slots: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import details, summary, threatened, topics, transcript
+from actions.conversation import answered, details, summary, threatened, topics, transcript
 from actions.escalation_client import EscalationClient, EscalationReceipt
 from actions.orders.action import verified_number
 from actions.orders.describe import carrier_name, tracking_link
@@ -138,6 +138,7 @@ def escalation_payload(tracker: Tracker, reason: Text) -> Dict[Text, Any]:
         "reason": reason,
         "priority": v.priority_for(reason, threatened(events)).value,
         "topics": topic_list,
+        "answered": answered(events),
         "details": facts,
         "summary": summary(language, reason, topic_list, facts,
                            tracker.latest_message.get("text")),
@@ -176,7 +177,9 @@ def expectation(
         return {"response": v.UTTER_HANDOFF_CLOSED, "reference": receipt.reference,
                 "next_open": receipt.next_open or next_open}
     position = receipt.position or 1
-    if receipt.agents_available == 0:
+    # nobody free: said plainly, unless colleagues are online but busy and the service has a
+    # basis for the wait (then the wait is the better truth)
+    if receipt.agents_available == 0 and (receipt.agents_online == 0 or receipt.eta_minutes is None):
         return {"response": v.UTTER_HANDOFF_QUEUE_NOBODY, "reference": receipt.reference,
                 "position": position}
     if receipt.eta_minutes is not None:

@@ -20,6 +20,7 @@ from api.db import Database
 from api.events import Events
 from api.migrate import upgrade
 from api.models import (
+    CONSOLE_LANGUAGES,
     DEFAULT_CONVERSATIONS,
     MAX_CONVERSATIONS,
     MIN_CONVERSATIONS,
@@ -27,7 +28,7 @@ from api.models import (
     Erasure,
     utcnow,
 )
-from api.schemas import AgentChange, agent_name
+from api.schemas import AgentChange, agent_name, time_zone
 from api.services import agents, erasure, outbox, retention
 from api.services.agents import AgentError
 from api.settings import Settings, get_settings
@@ -70,10 +71,18 @@ def _capacity(text: str) -> int:
     return value
 
 
+def _time_zone(text: str) -> str:
+    """argparse type of --time-zone: an IANA name such as Europe/Stockholm."""
+    try:
+        return time_zone(text.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def list_agents(session: Session) -> list[str]:
     """A header, then a line per agent, active ones first."""
     stored_agents = {a.id: a for a in session.scalars(select(Agent))}
-    rows = ["id\tname\tlanguages\topen/max\tpresence\tstate\tadmin\ttoken"]
+    rows = ["id\tname\tlanguages\topen/max\tpresence\tstate\tadmin\ttoken\tconsole\ttime zone"]
     for agent in agents.profiles(session):
         stored = stored_agents[agent.id]
         token = f"issued {stored.token_issued_at:%Y-%m-%d}" if stored.token_issued_at else "-"
@@ -81,7 +90,8 @@ def list_agents(session: Session) -> list[str]:
             str(agent.id), agent.name, ",".join(agent.languages),
             f"{agent.open_conversations}/{agent.max_conversations}", agent.presence.value,
             "active" if agent.active else "deactivated", "admin" if agent.is_admin else "-",
-            token + (", revoked" if stored.revoked_at else "")]))
+            token + (", revoked" if stored.revoked_at else ""), agent.console_language,
+            agent.time_zone]))
     return rows
 
 
@@ -127,7 +137,8 @@ def _change_agent(session: Session, agent: Agent, args: argparse.Namespace) -> s
         return f"revoked the token of {agent.name}"
     if command == "set":
         agents.change(session, agent, AgentChange(
-            languages=args.languages, max_conversations=args.capacity, is_admin=args.admin))
+            languages=args.languages, max_conversations=args.capacity, is_admin=args.admin,
+            console_language=args.console_language, time_zone=args.time_zone))
     else:
         agents.change(session, agent, AgentChange(active=command == "activate"))
     header, *rows = list_agents(session)
@@ -220,8 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     create = agents_commands.add_parser("create", help="create an agent and print its token")
     create.add_argument("name")
     set_agent = agents_commands.add_parser(
-        "set", help="change an agent's languages, capacity or admin right")
+        "set", help="change an agent's languages, capacity, admin right, console language or "
+        "time zone")
     set_agent.add_argument("name")
+    set_agent.add_argument("--console-language", choices=CONSOLE_LANGUAGES,
+                           help="the language they read the console and summaries in "
+                           "(default: the first of nb, da, sv they serve, else en)")
+    set_agent.add_argument("--time-zone", type=_time_zone, help="the IANA time zone the "
+                           "console shows times in, e.g. Europe/Stockholm (default Europe/Oslo)")
     for command in (create, set_agent):
         command.add_argument("--languages", type=_languages, help="the languages they serve, "
                              "e.g. nb,da (nb, da, sv, en; default for a new agent: nb,da,sv)")
@@ -254,9 +271,11 @@ def main(argv: list[str] | None = None) -> int:
                         "and delete empty ones (for cron; the service also does it)")
     args = parser.parse_args(argv)
 
-    if args.command == "agents" and args.agents_command == "set" and \
-            args.languages is None and args.capacity is None and args.admin is None:
-        parser.error("agents set: give --languages, --capacity or --admin/--no-admin")
+    if args.command == "agents" and args.agents_command == "set" and all(
+            getattr(args, option) is None for option in (
+                "languages", "capacity", "admin", "console_language", "time_zone")):
+        parser.error("agents set: give --languages, --capacity or --admin/--no-admin, or "
+                     "--console-language or --time-zone")
     if args.command == "agents":
         return agents_command(args)
     if args.command == "migrate":

@@ -24,7 +24,7 @@ from api.listeners import wire
 from api.migrate import upgrade
 from api.openapi import declare_models
 from api.rate_limits import RateLimited, RateLimitMiddleware, RateLimits, too_many_requests
-from api.routers import agents, conversations, escalations, hooks, ops, ws
+from api.routers import agents, conversations, escalations, hooks, ops, suggestions, ws
 from api.services.hub import Hub
 from api.services.outbox import deliver_forever
 from api.services.rasa_client import RasaClient
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None,
                        allow_headers=["Authorization", "Content-Type"],
                        expose_headers=["Retry-After"])
     for router in (conversations.router, agents.router, escalations.router, hooks.router,
-                   ws.router, ops.router):
+                   suggestions.router, ws.router, ops.router):
         app.include_router(router)
     declare_models(app, hooks.BODIES)
 
@@ -148,6 +148,12 @@ def create_app(settings: Settings | None = None,
     @app.get("/agent.js", include_in_schema=False)
     def agent_script() -> FileResponse:
         return FileResponse(STATIC / "agent.js", media_type="text/javascript",
+                            headers=SHORT_CACHE)
+
+    @app.get("/suggestions.js", include_in_schema=False)
+    def suggestions_script() -> FileResponse:
+        # the console's suggested answers (GET /api/escalations/{id}/suggestions)
+        return FileResponse(STATIC / "suggestions.js", media_type="text/javascript",
                             headers=SHORT_CACHE)
 
     @app.get("/", include_in_schema=False)

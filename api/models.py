@@ -83,6 +83,12 @@ class Message(Base):
 
 # the languages an agent may serve: the customers' (core/languages.py), and English
 AGENT_LANGUAGES: tuple[str, ...] = (*LANGUAGES, "en")
+# the languages the console is written in (content/console.yml): the same four; an agent
+# who chose none reads it in the first customer language they serve, else in English
+CONSOLE_LANGUAGES: tuple[str, ...] = AGENT_LANGUAGES
+FALLBACK_CONSOLE_LANGUAGE = "en"
+# the time zone the console shows times in, unless the agent chose another (IANA name)
+DEFAULT_TIME_ZONE = "Europe/Oslo"
 # how many conversations an agent may hold at once (migration 0005 checks the same bounds)
 MIN_CONVERSATIONS, MAX_CONVERSATIONS, DEFAULT_CONVERSATIONS = 1, 20, 3
 
@@ -118,6 +124,10 @@ class Agent(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # a deactivated agent cannot sign in; the row stays for the escalations they handled
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the console's language (CONSOLE_LANGUAGES; None: not chosen, see api/services/agents.py
+    # console_language) and the time zone it shows times in (migration 0007)
+    console_language: Mapped[Optional[str]] = mapped_column(String(2))
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
 
 
 class Escalation(Base):
@@ -133,6 +143,8 @@ class Escalation(Base):
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # the topics the bot answered before the hand-off (the hook's `answered`; migration 0007)
+    answered: Mapped[list[str]] = mapped_column(JSON, default=list)
     scorecard: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     status: Mapped[EscalationStatus] = mapped_column(
         status_type(EscalationStatus, "escalation_status", 16), default=EscalationStatus.QUEUED,

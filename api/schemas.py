@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Optional, cast
 from urllib.parse import urlsplit
 
@@ -31,6 +33,8 @@ Language = Literal["nb", "da", "sv"]
 Sender = Literal["customer", "bot", "agent", "system"]
 # the languages an agent may serve: api/models.py AGENT_LANGUAGES (a test keeps them equal)
 AgentLanguage = Literal["nb", "da", "sv", "en"]
+# the languages the console is written in: api/models.py CONSOLE_LANGUAGES (tested equal)
+ConsoleLanguage = Literal["nb", "da", "sv", "en"]
 
 
 def encodable(text: str) -> str:
@@ -153,11 +157,16 @@ class EscalationHook(BaseModel):
     details: dict[str, Any] = {}
     transcript: list[TranscriptLine] = []
     scorecard: Optional[dict[str, Any]] = None
+    answered: list[Annotated[PlainText, Field(max_length=60)]] = Field(
+        default_factory=list, max_length=100,
+        description="the topics the bot answered before the hand-off, so that the agent does "
+                    "not repeat them (optional: older bots do not send it)")
     model_config = ConfigDict(json_schema_extra={"example": {
         "event_id": "5f0c7d1e2a9b4c3d", "sent_at": 1764093780.0, "conversation_id": "c_abc",
         "language": "nb", "reason": "request_human", "priority": "normal",
         "summary": "Customer writes nb; hand-off because: request human.",
-        "topics": ["track_order"], "details": {"order_number": "10483921"},
+        "topics": ["shipping_cost", "track_order"], "answered": ["shipping_cost"],
+        "details": {"order_number": "10483921"},
         "transcript": [{"sender": "customer", "text": "hvor er pakken min?"}]}})
 
 
@@ -174,7 +183,9 @@ class EscalationSummary(BaseModel):
     language: str
     reason: str
     priority: Priority
-    summary: str
+    summary: str = Field(description="written for the agent in their console language (for "
+                         "a helpdesk: in English) from the reason, facts and topics")
+    bot_summary: str = Field(description="the bot's own summary, as it sent it")
     status: EscalationStatus
     created_at: dt.datetime
     wait_seconds: int
@@ -183,6 +194,8 @@ class EscalationSummary(BaseModel):
 
 class EscalationDetail(EscalationSummary):
     topics: list[str]
+    answered: list[str] = Field(default_factory=list, description="the topics the bot "
+                                "answered before the hand-off")
     details: dict[str, Any]
     transcript: list[dict[str, Any]]
     messages: list[MessageOut]
@@ -219,7 +232,21 @@ def agent_name(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone(name: str) -> str:
+    """An IANA time zone name this machine knows (Europe/Oslo), for the console's times."""
+    if name not in _time_zones():
+        raise ValueError(f"unknown time zone {name!r}: give an IANA name such as "
+                         "Europe/Oslo, Europe/Copenhagen or Europe/Stockholm")
+    return name
+
+
 AgentLanguages = Annotated[list[AgentLanguage], AfterValidator(agent_languages)]
+TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(time_zone)]
 AgentName = Annotated[str, AfterValidator(agent_name)]
 Conversations = Annotated[int, Field(strict=True, ge=MIN_CONVERSATIONS, le=MAX_CONVERSATIONS,
                                      description="how many conversations the agent holds "
@@ -240,15 +267,35 @@ class AgentOut(BaseModel):
     is_admin: bool
     active: bool = Field(description="a deactivated agent cannot sign in")
     open_conversations: int = Field(description="escalations they hold now (with_agent)")
+    console_language: ConsoleLanguage = Field(description="the language they read the "
+                                              "console and the summaries in")
+    time_zone: str = Field(description="the IANA time zone the console shows times in")
     model_config = ConfigDict(json_schema_extra={"example": {
         "id": 3, "name": "Kari", "languages": ["nb", "da"], "max_conversations": 3,
-        "presence": "online", "is_admin": False, "active": True, "open_conversations": 1}})
+        "presence": "online", "is_admin": False, "active": True, "open_conversations": 1,
+        "console_language": "nb", "time_zone": "Europe/Oslo"}})
 
 
 class AgentWithToken(AgentOut):
     """A new agent, or one whose token was rotated: the token is shown this once only."""
 
     token: str = Field(description="the agent's bearer token; stored only as a hash")
+
+
+class Preferences(BaseModel):
+    """How an agent reads the console: its language and the time zone of its times; what is
+    left out stays as it is."""
+
+    console_language: Optional[ConsoleLanguage] = None
+    time_zone: Optional[TimeZone] = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "console_language": "sv", "time_zone": "Europe/Stockholm"}})
+
+    @model_validator(mode="after")
+    def changes_something(self) -> "Preferences":
+        if self.console_language is None and self.time_zone is None:
+            raise ValueError("nothing to change: give console_language or time_zone")
+        return self
 
 
 class PresenceChange(BaseModel):
@@ -276,14 +323,16 @@ class AgentChange(BaseModel):
     active: Optional[StrictBool] = Field(None, description="false: the agent can no longer "
                                          "sign in (refused while they hold open conversations)")
     is_admin: Optional[StrictBool] = None
+    console_language: Optional[ConsoleLanguage] = None
+    time_zone: Optional[TimeZone] = None
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
         "languages": ["sv"], "max_conversations": 5}})
 
     @model_validator(mode="after")
     def changes_something(self) -> "AgentChange":
         if all(getattr(self, name) is None for name in type(self).model_fields):
-            raise ValueError("nothing to change: give languages, max_conversations, active "
-                             "or is_admin")
+            raise ValueError("nothing to change: give languages, max_conversations, active, "
+                             "is_admin, console_language or time_zone")
         return self
 
 
@@ -301,9 +350,18 @@ class LanguageLabel(BaseModel):
     name: str
 
 
-class ConsoleLabels(BaseModel):
-    """What the agent console calls reasons, priorities, statuses, languages and principles
-    (content/console.yml)."""
+class LoginLabels(BaseModel):
+    """The console's texts before an agent logs in (content/console.yml `ui`)."""
+
+    language: ConsoleLanguage
+    ui: dict[str, str] = Field(description="every fixed text of the console, by key")
+    console_languages: dict[str, str] = Field(description="the languages the console is "
+                                              "written in, each by its own name")
+
+
+class ConsoleLabels(LoginLabels):
+    """What the agent console calls reasons, priorities, statuses, languages, principles and
+    topics, and its own texts, in one console language (content/console.yml)."""
 
     reasons: dict[str, str]
     priorities: dict[str, str] = Field(description="in queue order, most urgent first")
@@ -315,7 +373,13 @@ class ConsoleLabels(BaseModel):
     order: dict[str, str] = Field(default_factory=dict, description="the order panel: its "
                                   "heading, notes and the names of the order's details")
     csat: dict[str, str] = Field(default_factory=dict, description="the customer's rating")
+    details: dict[str, str] = Field(default_factory=dict, description="what the customer gave")
+    topics: dict[str, str] = Field(default_factory=dict, description="the shop topics")
+    order_statuses: dict[str, str] = Field(default_factory=dict)
+    payment_methods: dict[str, str] = Field(default_factory=dict)
     model_config = ConfigDict(json_schema_extra={"example": {
+        "language": "en", "ui": {"logout": "Log out"},
+        "console_languages": {"nb": "Norsk (bokmål)", "en": "English"},
         "reasons": {"request_human": "Asked for a person"},
         "priorities": {"urgent": "Urgent", "high": "High", "normal": "Normal"},
         "statuses": {"queued": "Queued"}, "languages": {"nb": {"badge": "NO", "name": "Norwegian"}},
@@ -375,3 +439,19 @@ class CsatReport(BaseModel):
     by_language: dict[str, CsatFigures]
     by_reason: dict[str, CsatFigures] = Field(description="hand-off reason; 'bot_only' without one")
     by_handling: dict[str, CsatFigures] = Field(description="'agent' or 'bot'")
+
+
+class SuggestionOut(BaseModel):
+    """An answer the agent may put into their reply: a FAQ answer the bot gives, or a canned
+    response of the agents (content/canned.yml), in the customer's language."""
+
+    kind: Literal["faq", "canned"]
+    key: str = Field(description="faq: the topic (or <topic>__<aspect> for a follow-up); "
+                                 "canned: its key in content/canned.yml")
+    title: str = Field(description="in the customer's language")
+    text: str = Field(description="the answer in the customer's language, for their country")
+    topic: Optional[str] = Field(description="the topic it is about, one the bot saw if any")
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "kind": "faq", "key": "return_policy", "title": "Returnering og fortrydelsesret",
+        "text": "Du har 14 dages fortrydelsesret fra den dag, du modtager varerne, ...",
+        "topic": "return_policy"}})

@@ -142,3 +142,19 @@ def test_opening_hours_exist_for_every_country() -> None:
     from core.opening_hours import schedules
 
     assert set(schedules()) == set(LANGUAGES)
+
+
+def test_every_canned_response_has_a_title_and_a_text_of_its_own_in_every_language() -> None:
+    """content/canned.yml, the agents' ready-made replies: read as the service reads it (a
+    missing or empty language, an unknown tag or placeholder is a ContentError), at least
+    12, and each language written for itself, not a copy of another's."""
+    from api.services.suggestions import load_canned
+
+    canned = load_canned()
+    assert len(canned) >= 12
+    for key, response in canned.items():
+        assert set(response.by_language) == set(LANGUAGES), key
+        assert all(title.strip() and text.strip()
+                   for title, text in response.by_language.values()), key
+        texts = [text for _, text in response.by_language.values()]
+        assert len(set(texts)) == len(LANGUAGES), f"{key}: a language is a copy of another"

@@ -9,7 +9,14 @@ from fastapi import APIRouter
 
 from api.deps import AgentId, CurrentAdmin, CurrentAgent, HubDep, SessionDep
 from api.models import Agent
-from api.schemas import AgentChange, AgentOut, AgentWithToken, NewAgent, PresenceChange
+from api.schemas import (
+    AgentChange,
+    AgentOut,
+    AgentWithToken,
+    NewAgent,
+    Preferences,
+    PresenceChange,
+)
 from api.services import agents, escalations
 from api.services.hub import Hub
 
@@ -47,6 +54,16 @@ def presence(body: PresenceChange, agent: CurrentAgent, session: SessionDep,
     return agents.profile(session, agent)
 
 
+@router.put("/api/agents/me/preferences", response_model=AgentOut, responses={
+    401: {"description": "no valid agent token"},
+    422: {"description": "an unknown console language or time zone, or nothing to change"}})
+def preferences(body: Preferences, agent: CurrentAgent, session: SessionDep) -> AgentOut:
+    """The language the agent reads the console and the summaries in (nb, da, sv, en), and
+    the IANA time zone its times are shown in (e.g. Europe/Stockholm)."""
+    agents.set_preferences(session, agent, body)
+    return agents.profile(session, agent)
+
+
 @router.get("/api/agents", response_model=list[AgentOut], responses=ADMIN_ONLY)
 def every_agent(admin: CurrentAdmin, session: SessionDep) -> list[AgentOut]:
     """Every agent, active ones first."""
@@ -69,7 +86,8 @@ def create(body: NewAgent, admin: CurrentAdmin, session: SessionDep) -> AgentWit
                          "name an active agent has"}})
 def change(agent_id: AgentId, body: AgentChange, admin: CurrentAdmin, session: SessionDep,
            hub: HubDep) -> AgentOut:
-    """Languages, capacity, admin right, active; what is left out stays as it is."""
+    """Languages, capacity, admin right, active, console language and time zone; what is
+    left out stays as it is."""
     agent = agents.change(session, agents.get(session, agent_id), body, by=admin)
     _assign_if_enabled(hub)
     return agents.profile(session, agent)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
@@ -11,15 +11,17 @@ from api.events import Typing
 from api.schemas import (
     AgentText,
     ConsoleLabels,
+    ConsoleLanguage,
     ErasureOut,
     EscalationDetail,
     EscalationSummary,
+    LoginLabels,
     MessageOut,
     Resolve,
 )
-from api.services import csat, erasure, escalations
+from api.services import agents, csat, erasure, escalations
 from api.services.serialize import escalation_detail, escalation_summary, message_out
-from api.texts import console_labels
+from api.texts import console_labels, login_labels
 from core.vocabulary import EscalationStatus
 
 router = APIRouter(tags=["agents"])
@@ -28,9 +30,17 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/api/labels", response_model=ConsoleLabels)
-def labels(agent: CurrentAgent) -> ConsoleLabels:
-    """What the console calls reasons, priorities, statuses, languages and principles."""
-    return ConsoleLabels.model_validate(console_labels())
+def labels(agent: CurrentAgent, language: Optional[ConsoleLanguage] = None) -> ConsoleLabels:
+    """Every text of the console, and what it calls reasons, priorities, statuses, languages,
+    principles and topics: in the agent's console language, or in `language`."""
+    return ConsoleLabels.model_validate(console_labels(language or agents.console_language(agent)))
+
+
+@router.get("/api/labels/login", response_model=LoginLabels)
+def labels_before_login(language: ConsoleLanguage = "en") -> LoginLabels:
+    """The console's own texts for its login page, before there is an agent to ask (the
+    page picks the language from the browser's)."""
+    return LoginLabels.model_validate(login_labels(language))
 
 
 @router.get("/api/escalations", response_model=list[EscalationSummary])
@@ -40,7 +50,8 @@ def queue(agent: CurrentAgent, session: SessionDep, hub: HubDep,
     """The queue: highest priority, then oldest, first; closed: latest resolved first.
     Only escalations in the languages the agent takes (and those they hold); no queued
     ones while they hold as many conversations as they may."""
-    return [escalation_summary(e) for e in escalations.listing(
+    reader = agents.console_language(agent)
+    return [escalation_summary(e, reader) for e in escalations.listing(
         session, status, limit, agent, hub.settings.language_fallbacks)]
 
 
@@ -55,8 +66,10 @@ def scorecard(agent: CurrentAgent, session: SessionDep) -> dict[str, Any]:
 
 @router.get("/api/escalations/{escalation_id}", response_model=EscalationDetail)
 def detail(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep) -> EscalationDetail:
-    """Everything the bot gathered, and the chat since the hand-off."""
-    return escalation_detail(session, escalations.get(session, escalation_id))
+    """Everything the bot gathered, the summary in the agent's console language, and the
+    chat since the hand-off."""
+    return escalation_detail(session, escalations.get(session, escalation_id),
+                             agents.console_language(agent))
 
 
 @router.post("/api/escalations/{escalation_id}/claim", response_model=EscalationSummary,
@@ -67,7 +80,8 @@ def claim(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep,
     """Take a queued escalation in a language the agent takes, while they hold fewer
     conversations than they may (else 409)."""
     return escalation_summary(escalations.claim(session, escalation_id, agent,
-                                                hub.settings.language_fallbacks))
+                                                hub.settings.language_fallbacks),
+                              agents.console_language(agent))
 
 
 @router.post("/api/escalations/{escalation_id}/messages", response_model=MessageOut,
@@ -104,7 +118,7 @@ def typing(escalation_id: EscalationId, agent: CurrentAgent, session: SessionDep
 async def resolve(escalation_id: EscalationId, body: Resolve, agent: CurrentAgent, session: SessionDep,
                   hub: HubDep) -> EscalationSummary:
     escalation = await escalations.resolve(hub, session, escalation_id, agent, body.return_to_bot)
-    return escalation_summary(escalation)
+    return escalation_summary(escalation, agents.console_language(agent))
 
 
 @router.post("/api/escalations/{escalation_id}/erase", response_model=ErasureOut,

@@ -35,8 +35,8 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import ServiceError
-from api.models import Agent, Escalation, Presence, utcnow
-from api.schemas import AgentChange, AgentOut, agent_languages
+from api.models import FALLBACK_CONSOLE_LANGUAGE, Agent, Escalation, Presence, utcnow
+from api.schemas import AgentChange, AgentOut, Preferences, agent_languages
 from api.security import hash_token, new_token
 from core.languages import LANGUAGES
 from core.vocabulary import EscalationStatus
@@ -147,12 +147,22 @@ def candidates(session: Session, fallbacks: Fallbacks) -> list[Candidate]:
 
 # ---------- profiles ----------
 
+def console_language(agent: Agent) -> str:
+    """The language the agent reads the console in: their choice; else the first customer
+    language they serve (an agent serving Danish customers reads Danish); else English."""
+    if agent.console_language:
+        return agent.console_language
+    return next((language for language in agent.languages if language in LANGUAGES),
+                FALLBACK_CONSOLE_LANGUAGE)
+
+
 def profile(session: Session, agent: Agent, load: Optional[int] = None) -> AgentOut:
     return AgentOut(id=agent.id, name=agent.name, languages=agent.languages,
                     max_conversations=agent.max_conversations, presence=agent.presence,
                     is_admin=agent.is_admin, active=agent.active,
                     open_conversations=open_conversations(session, agent.id)
-                    if load is None else load)
+                    if load is None else load,
+                    console_language=console_language(agent), time_zone=agent.time_zone)
 
 
 def profiles(session: Session) -> list[AgentOut]:
@@ -250,12 +260,26 @@ def change(session: Session, agent: Agent, wanted: AgentChange,
         agent.max_conversations = wanted.max_conversations
     if wanted.is_admin is not None:
         agent.is_admin = wanted.is_admin
+    _prefer(agent, wanted.console_language, wanted.time_zone)
     if wanted.active is False:
         deactivate(session, agent)
     elif wanted.active:
         activate(session, agent)
     session.commit()
     return agent
+
+
+def set_preferences(session: Session, agent: Agent, wanted: Preferences) -> None:
+    """The agent's own choice of console language and time zone (validated by the schema)."""
+    _prefer(agent, wanted.console_language, wanted.time_zone)
+    session.commit()
+
+
+def _prefer(agent: Agent, language: Optional[str], time_zone: Optional[str]) -> None:
+    if language is not None:
+        agent.console_language = language
+    if time_zone is not None:
+        agent.time_zone = time_zone
 
 
 def set_presence(session: Session, agent: Agent, presence: Presence) -> bool:

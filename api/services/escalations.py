@@ -107,7 +107,7 @@ def create_from_hook(hub: Hub, session: Session, hook: EscalationHook,
         details={key: mask(value) if isinstance(value, str) else value
                  for key, value in hook.details.items()},
         transcript=[{**line.model_dump(), "text": mask(line.text)} for line in hook.transcript],
-        scorecard=hook.scorecard)
+        answered=hook.answered, scorecard=hook.scorecard)
     session.add(escalation)
     try:
         session.flush()

@@ -1,6 +1,9 @@
 """Queue order and position in SQL, one queue per language; the wait from the place and
-the rate at which the queue was actually served lately, with a floor and a range, and none
-without a basis; opening hours per country with public holidays."""
+the rate at which that language's queue was actually served lately, scaled by the capacity
+online now, with a floor and a range, and none without a basis; opening hours per country
+with public holidays.
+
+How well the waits come true is measured by a simulation (tools/wait_simulation.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from typing import Optional
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from api.models import Escalation
+from api.models import Agent, Escalation, Presence
+from api.services import agents
+from api.services.agents import Fallbacks
 from core import opening_hours
 from core.vocabulary import EscalationStatus, Priority
 
@@ -87,33 +92,117 @@ class Wait:
     high: int
 
 
-def served_per_minute(session: Session, now: dt.datetime, window_minutes: int,
-                      min_served: int) -> Optional[float]:
-    """How fast the queue was actually served lately: escalations taken by a person per
-    minute, from the first taken in the window until now (at least `MIN_SPAN_MINUTES`), or
-    None when too few were taken to tell (no basis). How soon they were resolved does not
-    matter: a conversation closed in seconds was still served once."""
+@dataclass(frozen=True)
+class Served:
+    """What one language's queue saw in the window: how many of its escalations a person
+    took, when the first was taken, and the capacity (conversations at once) of the agents
+    who took them; 0 when none of them is known (taken through a helpdesk, say)."""
+
+    count: int
+    first: dt.datetime
+    slots: int
+
+
+@dataclass(frozen=True)
+class ServiceRate:
+    """How fast a language's queue is served now, in escalations taken per minute, and how
+    many taken escalations that rests on (the fewer, the less sure the rate)."""
+
+    per_minute: float
+    basis: int
+
+
+def served_lately(session: Session, now: dt.datetime,
+                  window_minutes: int) -> dict[str, Served]:
+    """Each language's escalations taken by a person in the window before `now`, whenever
+    they were resolved: a conversation closed in seconds was still served once (two
+    queries for all languages)."""
     since = now - dt.timedelta(minutes=window_minutes)
-    served, first = session.execute(
-        select(func.count(), func.min(Escalation.claimed_at))
-        .where(Escalation.claimed_at.is_not(None), Escalation.claimed_at >= since,
-               Escalation.claimed_at <= now)).one()
-    if served < min_served or first is None:
-        return None
-    if first.tzinfo is None:  # SQLite drops the zone of an aggregate
-        first = first.replace(tzinfo=dt.timezone.utc)
-    span = max(MIN_SPAN_MINUTES, (now - first).total_seconds() / 60)
-    return float(served) / span
+    in_window = (Escalation.claimed_at.is_not(None), Escalation.claimed_at >= since,
+                 Escalation.claimed_at <= now)
+    counted = session.execute(
+        select(Escalation.language, func.count(), func.min(Escalation.claimed_at))
+        .where(*in_window).group_by(Escalation.language)).all()
+    takers = select(Escalation.language, Escalation.agent_id).where(
+        *in_window, Escalation.agent_id.is_not(None)).distinct().subquery()
+    slots: dict[str, Optional[int]] = {language: total for language, total in session.execute(
+        select(takers.c.language, func.sum(Agent.max_conversations))
+        .join(Agent, Agent.id == takers.c.agent_id).group_by(takers.c.language)).all()}
+    result = {}
+    for language, count, first in counted:
+        if first is None:  # not reached: each group counts at least one claim
+            continue
+        if first.tzinfo is None:  # SQLite drops the zone of an aggregate
+            first = first.replace(tzinfo=dt.timezone.utc)
+        result[language] = Served(count, first, int(slots.get(language) or 0))
+    return result
 
 
-def wait_for(place: Optional[int], rate: Optional[float], floor_minutes: int) -> Optional[Wait]:
-    """The wait of the `place`-th in the queue at the observed rate: a range from 0.7 to 1.5
-    times the expected wait, never below the floor; None without a place or a rate."""
-    if place is None or not rate:
+@dataclass(frozen=True)
+class Capacity:
+    """A language's agents online now: the conversations they may hold at once, and how
+    many more they may take now (an agent taking two languages counts in both)."""
+
+    slots: int
+    free: int
+
+
+NO_CAPACITY = Capacity(0, 0)
+
+
+def capacity_online(session: Session, fallbacks: Fallbacks) -> dict[str, Capacity]:
+    """Each language's capacity now, from the online, active agents who take it."""
+    online = session.execute(select(Agent.id, Agent.languages, Agent.max_conversations).where(
+        Agent.active.is_(True), Agent.presence == Presence.ONLINE)).all()
+    held = agents.loads(session) if online else {}
+    slots: dict[str, int] = defaultdict(int)
+    free: dict[str, int] = defaultdict(int)
+    for agent_id, languages, capacity in online:
+        for language in agents.languages_taken(languages, fallbacks):
+            slots[language] += capacity
+            free[language] += max(0, capacity - held.get(agent_id, 0))
+    return {language: Capacity(slots[language], free[language]) for language in slots}
+
+
+def service_rate(served: Optional[Served], now: dt.datetime, slots_now: int,
+                 min_served: int) -> Optional[ServiceRate]:
+    """The rate at which the queue was served, from the first taken in the window until now
+    (at least `MIN_SPAN_MINUTES`), scaled by the capacity online now against the capacity of
+    the agents who served it: one of three equal agents gone for lunch makes it two thirds.
+    None when fewer than `min_served` were taken (no basis). Unscaled when either capacity
+    is unknown (nobody here online: a helpdesk may be serving the queue).
+
+    A queue that was not busy all the window was served only as fast as customers came,
+    slower than its agents can: the wait is then rather over- than underestimated (the
+    simulation in tools/wait_simulation.py measures by how much)."""
+    if served is None or served.count < min_served:
         return None
-    expected = place / rate
-    low = max(floor_minutes, math.floor(expected * 0.7))
-    high = max(low + 1, math.ceil(expected * 1.5))
+    span = max(MIN_SPAN_MINUTES, (now - served.first).total_seconds() / 60)
+    per_minute = served.count / span
+    if served.slots and slots_now:
+        per_minute *= slots_now / served.slots
+    return ServiceRate(per_minute, served.count)
+
+
+def wait_for(place: Optional[int], rate: Optional[ServiceRate], floor_minutes: int,
+             free: int = 0) -> Optional[Wait]:
+    """The wait of the `place`-th in the queue. Agents with room (`free` conversations
+    more) take the first in line as soon as they see them: the floor. The others wait for
+    the escalations ahead of them beyond those to be taken, at the rate. The range is about
+    one standard deviation either side, from the two things not known: when the next
+    conversations end (at random: a spread of 1/sqrt(n) for the n-th to be taken) and the
+    rate itself (measured on `basis` escalations: 1/sqrt(basis)); so the first in line
+    hears a wide range, the tenth a narrower one. Never below the floor; None without a
+    place or a rate."""
+    if place is None or rate is None or rate.per_minute <= 0:
+        return None
+    ahead = place - free
+    if ahead <= 0:
+        return Wait(floor_minutes, floor_minutes + 1)
+    expected = ahead / rate.per_minute
+    spread = math.sqrt(1 / ahead + 1 / rate.basis)
+    low = max(floor_minutes, math.floor(expected * (1 - spread)))
+    high = max(low + 1, math.ceil(expected * (1 + spread)))
     return Wait(low, high)
 
 

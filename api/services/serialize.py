@@ -10,11 +10,12 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import CsatSurvey, Escalation, Message, utcnow
+from api.models import FALLBACK_CONSOLE_LANGUAGE, CsatSurvey, Escalation, Message, utcnow
 from api.schemas import EscalationDetail, EscalationInfo, EscalationSummary, MessageOut
-from api.services import agents, estimates
+from api.services import agents, estimates, summaries
 from api.services.agents import Staffing
 from api.services.hub import Hub
+from core.languages import LANGUAGES
 
 
 def message_out(message: Message) -> MessageOut:
@@ -23,21 +24,28 @@ def message_out(message: Message) -> MessageOut:
                       created_at=message.created_at)
 
 
-def escalation_summary(escalation: Escalation) -> EscalationSummary:
+def escalation_summary(escalation: Escalation,
+                       reader: str = FALLBACK_CONSOLE_LANGUAGE) -> EscalationSummary:
+    """The escalation, its summary written in the `reader`'s console language: the agent's
+    in the console; English for the helpdesks' webhooks and the consoles' live events (a
+    console keeps the summary it fetched in its own language)."""
     created = escalation.created_at
     end = escalation.claimed_at or utcnow()
     return EscalationSummary(
         id=escalation.id, reference=escalation.reference,
         conversation_id=escalation.conversation_id, language=escalation.language,
-        reason=escalation.reason, priority=escalation.priority, summary=escalation.summary,
+        reason=escalation.reason, priority=escalation.priority,
+        summary=summaries.for_agent(escalation, reader), bot_summary=escalation.summary,
         status=escalation.status, created_at=created,
         wait_seconds=max(0, int((end - created).total_seconds())),
         agent_name=escalation.agent.name if escalation.agent else None)
 
 
-def escalation_detail(session: Session, escalation: Escalation) -> EscalationDetail:
+def escalation_detail(session: Session, escalation: Escalation,
+                      reader: str = FALLBACK_CONSOLE_LANGUAGE) -> EscalationDetail:
     return EscalationDetail(
-        **escalation_summary(escalation).model_dump(), topics=escalation.topics or [],
+        **escalation_summary(escalation, reader).model_dump(), topics=escalation.topics or [],
+        answered=escalation.answered or [],
         details=escalation.details or {}, transcript=escalation.transcript or [],
         messages=[message_out(m) for m in escalation_messages(session, escalation)],
         scorecard=escalation.scorecard,
@@ -64,20 +72,28 @@ def conversation_messages(session: Session, conversation_id: str, after: int = 0
 
 @dataclass(frozen=True)
 class QueueMoment:
-    """The moment a queue is read, its observed service rate then (None: no basis), and
-    each language's agents online then."""
+    """The moment the queues are read: each language's observed service rate then (absent:
+    no basis), its capacity online then, and its agents online then."""
 
     now: dt.datetime
-    rate: Optional[float]
+    rates: Mapping[str, estimates.ServiceRate] = field(default_factory=dict)
+    capacity: Mapping[str, estimates.Capacity] = field(default_factory=dict)
     staffing: Mapping[str, Staffing] = field(default_factory=dict)
 
 
 def queue_moment(hub: Hub, session: Session) -> QueueMoment:
     now = hub.clock()
     settings = hub.settings
-    return QueueMoment(now, estimates.served_per_minute(
-        session, now, settings.wait_window_minutes, settings.wait_min_served),
-        agents.staffing(session, settings.language_fallbacks))
+    capacity = estimates.capacity_online(session, settings.language_fallbacks)
+    served = estimates.served_lately(session, now, settings.wait_window_minutes)
+    rates = {}
+    for language in LANGUAGES:
+        slots = capacity.get(language, estimates.NO_CAPACITY).slots
+        rate = estimates.service_rate(served.get(language), now, slots, settings.wait_min_served)
+        if rate is not None:
+            rates[language] = rate
+    return QueueMoment(now, rates, capacity,
+                       agents.staffing(session, settings.language_fallbacks))
 
 
 def escalation_info(hub: Hub, session: Session, escalation: Escalation,
@@ -92,8 +108,10 @@ def escalation_info(hub: Hub, session: Session, escalation: Escalation,
         place = estimates.position(session, escalation)  # None unless queued
     staffed = moment.staffing.get(escalation.language, agents.NOBODY)
     available = agents_available(hub, staffed)
+    free = moment.capacity.get(escalation.language, estimates.NO_CAPACITY).free
     # nobody who takes its language is online: no wait is promised, the escalation waits
-    wait = estimates.wait_for(place, moment.rate, hub.settings.wait_floor_minutes) \
+    wait = estimates.wait_for(place, moment.rates.get(escalation.language),
+                              hub.settings.wait_floor_minutes, free) \
         if open_now and (staffed.online or available is None) else None
     return EscalationInfo(reference=escalation.reference, position=place,
                           eta_minutes=wait.low if wait else None,

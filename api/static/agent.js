@@ -1,16 +1,26 @@
 /* Nordhem agent console (served at /agent.js for /agent). */
 'use strict';
 const TOKEN_KEY = 'nordhem_agent_token';
-// what reasons, priorities, statuses, languages and principles are called, and the erasure
-// button's words: GET /api/labels (content/console.yml); the queue's order is the server's
-const LABELS = { reasons: {}, priorities: {}, statuses: {}, languages: {}, principles: {}, erasure: {}, order: {}, csat: {} };
+// the console language last used in this browser: the login page speaks it
+const LANGUAGE_KEY = 'nordhem_console_language';
+// every text of the console, in the agent's console language, and what reasons, priorities,
+// statuses, languages, principles and topics are called: GET /api/labels (content/console.yml;
+// before login GET /api/labels/login); the queue's order is the server's
+const LABELS = {
+  language: 'en', ui: {}, console_languages: {}, reasons: {}, priorities: {}, statuses: {},
+  languages: {}, principles: {}, erasure: {}, order: {}, csat: {}, details: {}, topics: {},
+  order_statuses: {}, payment_methods: {},
+};
 // the order panel's details, in the order shown (core/vocabulary.py ORDER_DETAIL_FIELDS)
 const ORDER_KEYS = ['verified_order', 'order_status', 'carrier', 'tracking_number', 'tracking_link',
   'expected_delivery', 'pickup_point', 'pickup_deadline', 'payment_method', 'not_checked'];
+// how each console language writes times and dates
+const LOCALES = { nb: 'nb-NO', da: 'da-DK', sv: 'sv-SE', en: 'en-GB' };
 
 const S = {
   token: null, me: null, filter: 'open', items: [], openId: null, esc: null, msgs: new Map(),
   ws: null, wsAttempt: 0, wsTimer: null, queueSeq: 0, detailSeq: 0, busy: false, lastTyping: 0, typingTimer: null,
+  conn: 'conn_connecting', live: false,
 };
 
 /* ---------- small helpers ---------- */
@@ -21,27 +31,116 @@ function el(tag, cls, text) {
   if (text != null) n.textContent = String(text);
   return n;
 }
+// a text with its {placeholders} filled in
+function fill(text, values) {
+  return String(text).replace(/\{(\w+)\}/g, (m, k) => (values && k in values ? String(values[k]) : m));
+}
+// one of the console's own texts (content/console.yml `ui`)
+function ui(key, values) {
+  const text = LABELS.ui[key];
+  return fill(typeof text === 'string' ? text : key, values);
+}
 const pad = (n) => String(n).padStart(2, '0');
 function fmtWait(sec) {
   sec = Math.max(0, Math.floor(sec || 0));
   return pad(Math.floor(sec / 60)) + ':' + pad(sec % 60);
 }
+/* ---------- times, in the agent's time zone (not the browser's) ---------- */
+function timeZone() { return (S.me && S.me.time_zone) || undefined; }
+function dateFormat(options) {
+  const locale = LOCALES[LABELS.language] || 'en-GB';
+  try {
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone: timeZone() });
+  } catch (e) { // a time zone this browser does not know: its own
+    return new Intl.DateTimeFormat(locale, options);
+  }
+}
+const dayOf = (t) => dateFormat({ year: 'numeric', month: '2-digit', day: '2-digit' }).format(t);
 function fmtTime(d) {
   const t = d instanceof Date ? d : new Date(d);
-  return isNaN(t) ? '' : t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (isNaN(t)) return '';
+  const today = dayOf(t) === dayOf(new Date());
+  return dateFormat(today ? { hour: '2-digit', minute: '2-digit' }
+    : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(t);
 }
 const human = (k) => String(k).replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const capital = (t) => String(t).replace(/^./, (c) => c.toUpperCase());
 const reasonText = (r) => LABELS.reasons[r] || human(r || 'unknown');
 const statusText = (s) => LABELS.statuses[s] || human(s || 'unknown');
 const priorityKey = (p) => (LABELS.priorities[p] ? p : 'normal');
 const priorityText = (p) => LABELS.priorities[p] || human(p);
+const topicText = (t) => capital(LABELS.topics[t] || String(t).replace(/_/g, ' '));
 
 function showError(msg) { $('error').textContent = msg || ''; }
 function clearError() { showError(''); }
-function setConn(text, live) {
+function setConn(key, live) {
+  S.conn = key;
+  S.live = !!live;
   const c = $('connection');
-  c.textContent = text;
+  c.textContent = ui(key);
   c.classList.toggle('live', !!live);
+}
+
+/* ---------- the console's language ---------- */
+// the login page's language: the one last used here, else the browser's first nb/da/sv/en
+function browserLanguage() {
+  const saved = localStorage.getItem(LANGUAGE_KEY);
+  if (saved && LOCALES[saved]) return saved;
+  for (const tag of navigator.languages || [navigator.language || '']) {
+    const code = String(tag).toLowerCase().split('-')[0];
+    if (code === 'nb' || code === 'no' || code === 'nn') return 'nb';
+    if (LOCALES[code]) return code;
+  }
+  return 'en';
+}
+function setLabels(labels) {
+  Object.assign(LABELS, labels);
+  localStorage.setItem(LANGUAGE_KEY, LABELS.language);
+  applyTexts();
+  // other scripts of the console (suggestions.js) show their texts in the same language
+  document.dispatchEvent(new CustomEvent('nordhem:labels', { detail: LABELS }));
+}
+// the texts written in agent.html (data-t: its text, data-t-label: its aria-label)
+function applyTexts() {
+  document.documentElement.lang = LABELS.language;
+  document.title = ui('page_title');
+  document.querySelectorAll('[data-t]').forEach((n) => { n.textContent = ui(n.dataset.t); });
+  document.querySelectorAll('[data-t-label]').forEach((n) => n.setAttribute('aria-label', ui(n.dataset.tLabel)));
+  document.querySelectorAll('#status-filter option[data-status]').forEach((o) => {
+    o.textContent = statusText(o.dataset.status);
+  });
+  const select = $('console-language');
+  select.replaceChildren(...Object.entries(LABELS.console_languages).map(([code, name]) => {
+    const option = el('option', null, name);
+    option.value = code;
+    option.lang = code;
+    return option;
+  }));
+  select.value = LABELS.language;
+  setConn(S.conn, S.live);
+  if (S.me) showSession();
+}
+async function loadLoginLabels() {
+  try {
+    const res = await fetch('/api/labels/login?language=' + encodeURIComponent(browserLanguage()));
+    if (res.ok) setLabels(await res.json());
+  } catch (e) { /* the page's own English stays */ }
+}
+async function changeLanguage(language) {
+  if (!S.me || language === LABELS.language) return;
+  try {
+    S.me = await api('PUT', '/api/agents/me/preferences', { console_language: language });
+    setLabels(await api('GET', '/api/labels'));
+  } catch (e) {
+    $('console-language').value = LABELS.language;
+    fail(e);
+    return;
+  }
+  // the summaries are written in the agent's language by the server: fetched again
+  renderQueue();
+  loadQueue();
+  if (S.openId != null) loadDetail(S.openId);
+  else $('detail-empty').textContent = ui('select_escalation');
 }
 
 /* ---------- API ---------- */
@@ -61,14 +160,14 @@ async function api(method, path, body) {
     opts.body = JSON.stringify(body);
   }
   let res;
-  try { res = await fetch(path, opts); } catch (e) { throw new ApiError(0, 'Network error – could not reach the server.'); }
+  try { res = await fetch(path, opts); } catch (e) { throw new ApiError(0, ui('error_network')); }
   let data = null;
   if (res.status !== 204) { try { data = await res.json(); } catch (e) { data = null; } }
-  if (!res.ok) throw new ApiError(res.status, detailText(data) || `Request failed (${res.status})`);
+  if (!res.ok) throw new ApiError(res.status, detailText(data) || ui('error_request', { status: res.status }));
   return data;
 }
 function fail(e) {
-  if (e && e.status === 401) logout('Your token is no longer valid. Please log in again.');
+  if (e && e.status === 401) logout(ui('error_token_expired'));
   else showError((e && e.message) || String(e));
 }
 
@@ -80,27 +179,31 @@ function showLogin(msg) {
   showError(msg);
   $('token').focus();
 }
+function showSession() {
+  $('who').textContent = ui('logged_in_as', { name: S.me.name });
+  $('time-zone').textContent = S.me.time_zone ? ui('times_in', { zone: S.me.time_zone }) : '';
+}
 function showApp() {
   $('login-view').hidden = true;
   $('app').hidden = false;
   $('session').hidden = false;
-  $('who').textContent = 'Logged in as ' + S.me.name;
+  showSession();
+  if (S.openId == null) $('detail-empty').textContent = ui('select_escalation');
   clearError();
 }
 async function start(token) {
   S.token = token;
   try {
     S.me = await api('GET', '/api/agents/me');
+    setLabels(await api('GET', '/api/labels'));
   } catch (e) {
     S.token = null;
+    S.me = null;
     sessionStorage.removeItem(TOKEN_KEY);
-    showLogin(e.status === 401 ? 'Invalid agent token. Please try again.' : 'Could not log in: ' + e.message);
+    showLogin(e.status === 401 ? ui('error_invalid_token') : ui('error_login', { message: e.message }));
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, token);
-  try {
-    Object.assign(LABELS, await api('GET', '/api/labels'));
-  } catch (e) { /* labels only name things: without them the raw names are shown */ }
   showApp();
   loadQueue();
   connectWs();
@@ -115,7 +218,7 @@ function logout(msg) {
   $('queue').replaceChildren();
   $('detail-body').hidden = true;
   $('detail-empty').hidden = false;
-  $('detail-empty').textContent = 'Select an escalation from the queue.';
+  $('detail-empty').textContent = ui('select_escalation');
   $('token').value = '';
   showLogin(msg);
 }
@@ -133,20 +236,20 @@ function matchesFilter(item) {
 function prioTag(p) {
   const key = priorityKey(p);
   const t = el('span', 'tag ' + key, priorityText(key));
-  t.title = 'Priority: ' + priorityText(key);
+  t.title = ui('priority_title', { priority: priorityText(key) });
   return t;
 }
 function langBadge(code) {
   const known = LABELS.languages[code];
   const [short, name] = known ? [known.badge, known.name]
-    : [String(code || '?').toUpperCase(), String(code || 'unknown')];
+    : [String(code || '?').toUpperCase(), String(code || '?')];
   const b = el('span', 'tag lang', short);
-  b.title = 'Language: ' + name;
+  b.title = ui('language_title', { language: name });
   return b;
 }
 function waitSpan(item) {
   const s = el('span', 'wait');
-  s.title = 'Waiting time';
+  s.title = ui('waiting_time');
   if (item.status === 'closed') s.textContent = fmtWait(item.wait_seconds);
   else {
     s.dataset.waitBase = String(item._base);
@@ -199,7 +302,7 @@ function upsertItem(e) {
   if (matchesFilter(e)) {
     if (i >= 0) S.items[i] = Object.assign({}, S.items[i], e);
     else {
-      S.items.push(e);  // shown at once; its place in the queue comes from the server
+      S.items.push(e);  // shown at once; its place in the queue and its summary come from the server
       loadQueue();
     }
   } else if (i >= 0) {
@@ -217,7 +320,7 @@ function openEscalation(id) {
     hideTyping();
     $('detail-body').hidden = true;
     $('detail-empty').hidden = false;
-    $('detail-empty').textContent = 'Loading…';
+    $('detail-empty').textContent = ui('loading');
   }
   markSelected();
   clearError();
@@ -248,17 +351,26 @@ function renderDetail() {
 function renderHeader() {
   const e = S.esc;
   $('reference').textContent = e.reference || '#' + e.id;
-  const who = e.agent_name ? 'Claimed by ' + e.agent_name : 'Not claimed';
-  const rating = e.csat_score
-    ? (LABELS.csat.rating || 'Customer rating: {score}/5').replace('{score}', e.csat_score)
-    : (e.status === 'closed' ? LABELS.csat.none || 'Not rated yet' : '');
-  $('d-meta').replaceChildren(prioTag(e.priority), langBadge(e.language), el('span', null, reasonText(e.reason)),
-    el('span', 'muted', '· ' + statusText(e.status) + ' · ' + who), waitSpan(e));
+  const who = e.agent_name ? ui('claimed_by', { name: e.agent_name }) : ui('not_claimed');
+  const rating = e.csat_score ? fill(LABELS.csat.rating || '{score}/5', { score: e.csat_score })
+    : (e.status === 'closed' ? LABELS.csat.none || '' : '');
+  const meta = [prioTag(e.priority), langBadge(e.language), el('span', null, reasonText(e.reason)),
+    el('span', 'muted', '· ' + statusText(e.status) + ' · ' + who)];
+  const handed = fmtTime(e.created_at);
+  if (handed) meta.push(el('span', 'muted handed-over', '· ' + ui('handed_over', { time: handed })));
+  $('d-meta').replaceChildren(...meta, waitSpan(e));
   if (rating) $('d-meta').append(el('span', e.csat_score ? 'csat' : 'muted', rating));
-  $('summary').textContent = e.summary || 'No summary.';
+  // written for the agent, in their language, by the server; left out when there is none
+  $('summary').textContent = e.summary || '';
+  $('d-summary-section').hidden = !e.summary;
 }
 function detailValue(v) {
-  return v == null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+function orderValue(k, v) {
+  if (k === 'order_status') return LABELS.order_statuses[String(v).replace(/ /g, '_')] || v;
+  if (k === 'payment_method') return LABELS.payment_methods[v] || v;
+  return v;
 }
 function renderOrder(details) {
   const shown = ORDER_KEYS.filter((k) => details[k] != null && details[k] !== '');
@@ -267,12 +379,11 @@ function renderOrder(details) {
   dl.replaceChildren();
   if (!shown.length) return;
   const L = LABELS.order;
-  $('d-order-title').textContent = L.panel || 'Order';
-  $('d-order-note').textContent = details.verified_order
-    ? (L.verified_note || 'Verified by the bot.') : (L.unverified_note || 'Not verified.');
+  $('d-order-title').textContent = L.panel || human('order');
+  $('d-order-note').textContent = (details.verified_order ? L.verified_note : L.unverified_note) || '';
   for (const k of shown) {
     const dd = el('dd');
-    const v = detailValue(details[k]);
+    const v = detailValue(orderValue(k, details[k]));
     if (k === 'tracking_link' && /^https:\/\//.test(v)) {
       const a = el('a', null, v);
       a.href = v;
@@ -289,51 +400,69 @@ function renderFacts() {
   const e = S.esc;
   const details = e.details || {};
   renderOrder(details);
-  const dl = $('d-details');
-  const entries = Object.entries(details).filter(([k]) => !ORDER_KEYS.includes(k));
-  dl.replaceChildren();
-  // a <dl> may hold only dt/dd pairs (axe: definition-list)
-  if (!entries.length) dl.append(el('dt', 'muted', 'Details'), el('dd', 'muted', 'None'));
-  for (const [k, v] of entries) dl.append(el('dt', null, human(k)), el('dd', null, detailValue(v)));
+  // what the customer gave besides the order's facts; a section with nothing is left out
+  const entries = Object.entries(details).filter(([k, v]) => !ORDER_KEYS.includes(k) && v != null && v !== '');
+  $('d-details-section').hidden = !entries.length;
+  $('d-details').replaceChildren(...entries.flatMap(([k, v]) =>
+    [el('dt', null, LABELS.details[k] || human(k)), el('dd', null, detailValue(v))]));
   const topics = e.topics || [];
-  $('d-topics').replaceChildren(...(topics.length ? topics.map((t) => el('li', null, String(t).replace(/_/g, ' ')))
-    : [el('li', 'muted', 'None')]));
+  const answered = new Set(e.answered || []);
+  $('d-topics-section').hidden = !topics.length;
+  $('d-topics').replaceChildren(...topics.map((t) => {
+    const li = el('li', null, topicText(t));
+    if (answered.has(t)) {
+      li.className = 'answered';
+      li.title = ui('answered_by_bot');
+      const mark = el('span', 'mark', '✓');
+      mark.setAttribute('aria-hidden', 'true');
+      li.append(mark, el('span', 'sr-only', ' (' + ui('answered_by_bot') + ')'));
+    }
+    return li;
+  }));
   renderScorecard(e.scorecard);
 }
 function renderScorecard(sc) {
   const ul = $('d-scorecard');
+  $('d-scorecard-section').hidden = !sc;
   $('d-score').textContent = sc && typeof sc.score === 'number' ? `(${Math.round(sc.score * 100)}%)` : '';
-  if (!sc) { ul.replaceChildren(el('li', 'muted', 'No scorecard.')); return; }
+  if (!sc) { ul.replaceChildren(); return; }
   ul.replaceChildren(...Object.entries(sc).filter(([k]) => k !== 'score').map(([k, v]) => {
-    const state = v === true ? 'yes' : v === false ? 'no' : 'n/a';
-    const li = el('li', 'c-' + state.replace('/', ''));
+    const state = v === true ? 'yes' : v === false ? 'no' : 'na';
+    const li = el('li', 'c-' + state);
     const mark = el('span', 'mark', v === true ? '✓' : v === false ? '✗' : '–');
     mark.setAttribute('aria-hidden', 'true');
-    li.append(mark, document.createTextNode(`${LABELS.principles[k] || human(k)}: ${state}`));
+    const said = ui(state === 'na' ? 'not_applicable' : state);
+    li.append(mark, document.createTextNode(`${LABELS.principles[k] || human(k)}: ${said}`));
     return li;
   }));
 }
 function logItem(sender, label, time, text) {
   const li = el('li', 'msg s-' + (sender || 'system'));
-  li.append(el('span', 'meta', time ? label + ' · ' + time : label), el('span', 'text', text == null ? '' : text));
+  const meta = el('span', 'meta', label);
+  if (time) {
+    const at = el('time', null, time);
+    meta.append(' · ', at);
+  }
+  li.append(meta, el('span', 'text', text == null ? '' : text));
   return li;
 }
 function renderTranscript() {
   const t = S.esc.transcript || [];
   $('transcript-count').textContent = `(${t.length})`;
   $('transcript-list').replaceChildren(...(t.length
-    ? t.map((m) => logItem(m.sender, m.sender === 'bot' ? 'Bot' : 'Customer',
+    ? t.map((m) => logItem(m.sender, senderLabel(m),
         typeof m.timestamp === 'number' ? fmtTime(new Date(m.timestamp * 1000)) : fmtTime(m.timestamp), m.text))
-    : [el('li', 'muted', 'No messages before the hand-off.')]));
+    : [el('li', 'muted', ui('no_transcript'))]));
 }
 
 /* ---------- live chat ---------- */
 function senderLabel(m) {
   if (m.sender === 'agent') {
-    const name = m.agent_name || 'Agent';
-    return S.me && name === S.me.name ? name + ' (you)' : name;
+    const name = m.agent_name || ui('sender_agent');
+    return S.me && name === S.me.name ? ui('you', { name }) : name;
   }
-  return { customer: 'Customer', bot: 'Bot', system: 'System' }[m.sender] || human(m.sender || 'unknown');
+  const key = 'sender_' + m.sender;
+  return LABELS.ui[key] ? ui(key) : human(m.sender || '?');
 }
 function msgNode(m) {
   const li = logItem(m.sender, senderLabel(m), fmtTime(m.created_at), m.text);
@@ -384,20 +513,23 @@ function renderControls() {
   toggle($('claim'), !!e && e.status === 'queued');
   ['send', 'resolve', 'return-to-bot'].forEach((id) => toggle($(id), mine));
   // an erasure request: the agent who claimed it confirms it (POST .../erase)
-  $('erase').textContent = LABELS.erasure.confirm || 'Confirm erasure';
+  $('erase').textContent = LABELS.erasure.confirm || human('confirm_erasure');
   toggle($('erase'), mine && e.reason === 'erasure_request');
   $('reply').disabled = !mine;
-  $('reply-hint').textContent = !e ? '' : mine ? 'Enter sends, Shift+Enter adds a new line.'
-    : e.status === 'queued' ? 'Claim this escalation to reply.'
-    : e.status === 'closed' ? 'This escalation is closed.'
-    : 'Handled by ' + (e.agent_name || 'another agent') + '.';
+  $('reply-hint').textContent = !e ? '' : mine ? ui('hint_enter')
+    : e.status === 'queued' ? ui('hint_claim')
+    : e.status === 'closed' ? ui('hint_closed')
+    : ui('hint_handled_by', { name: e.agent_name || ui('another_agent') });
 }
 function applyEscalation(e) {
   if (!e || e.id == null) return;
-  normalize(e);
-  upsertItem(e);
-  if (!S.esc || S.esc.id !== e.id) return;
-  const { messages, ...rest } = e;
+  // a live event's summary is written for helpdesks (in English): the console keeps the one
+  // it fetched in the agent's language
+  const { summary, bot_summary, ...fresh } = e;
+  normalize(fresh);
+  upsertItem(fresh);
+  if (!S.esc || S.esc.id !== fresh.id) return;
+  const { messages, ...rest } = fresh;
   Object.assign(S.esc, rest);
   if (Array.isArray(messages)) messages.forEach(addMessage);
   renderHeader();
@@ -446,13 +578,12 @@ function dropEscalation(id, reference) {
   hideTyping();
   $('detail-body').hidden = true;
   $('detail-empty').hidden = false;
-  $('detail-empty').textContent = (LABELS.erasure.done || 'The conversation was erased. Reference: {reference}')
-    .replace('{reference}', reference || '#' + id);
+  $('detail-empty').textContent = fill(LABELS.erasure.done || '{reference}', { reference: reference || '#' + id });
 }
 async function confirmErasure() {
   const id = S.openId;
   const reference = S.esc && S.esc.reference;
-  if (!window.confirm(LABELS.erasure.question || 'Erase this conversation everywhere? This cannot be undone.')) return;
+  if (!window.confirm(LABELS.erasure.question || human('confirm_erasure') + '?')) return;
   await act(async () => {
     await api('POST', `/api/escalations/${id}/erase`);
     dropEscalation(id, reference);
@@ -491,14 +622,14 @@ function connectWs() {
     if (d && d.type === 'ready') {
       if (S.ws !== ws) return;
       S.wsAttempt = 0;
-      setConn('live', true);
+      setConn('conn_live', true);
       resync();
     } else onEvent(d);
   };
   ws.onclose = (ev) => {
     if (S.ws !== ws) return; // closed on purpose
     S.ws = null;
-    setConn('reconnecting…', false);
+    setConn('conn_reconnecting', false);
     if ([1008, 4001, 4401, 4403].includes(ev.code)) api('GET', '/api/agents/me').catch(fail);
     const delay = Math.min(1000 * 2 ** S.wsAttempt, 15000);
     S.wsAttempt += 1;
@@ -511,7 +642,7 @@ function disconnectWs() {
   S.ws = null;
   S.wsAttempt = 0;
   if (ws) ws.close();
-  setConn('connecting…', false);
+  setConn('conn_connecting', false);
 }
 function resync() {
   loadQueue();
@@ -532,12 +663,13 @@ function onEvent(d) {
 $('login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const t = $('token').value.trim();
-  if (!t) { showError('Enter your agent token.'); return; }
+  if (!t) { showError(ui('error_enter_token')); return; }
   $('login').disabled = true;
   await start(t);
   $('login').disabled = false;
 });
 $('logout').addEventListener('click', () => logout());
+$('console-language').addEventListener('change', (e) => changeLanguage(e.target.value));
 $('status-filter').addEventListener('change', (e) => { S.filter = e.target.value; loadQueue(); });
 $('queue').addEventListener('click', (e) => {
   const li = e.target.closest('li[data-escalation-id]');
@@ -572,5 +704,9 @@ setInterval(() => {
   });
 }, 1000);
 
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) start(saved); else showLogin();
+// the login page's texts first: a saved token may no longer work, and the page says so
+(async () => {
+  await loadLoginLabels();
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) start(saved); else showLogin();
+})();

@@ -64,7 +64,7 @@ def test_me_is_the_profile_with_the_conversations_held(client: TestClient,
     assert profile == {
         "id": profile["id"], "name": "Kari", "languages": ["nb", "da"],
         "max_conversations": 4, "presence": "offline", "is_admin": False, "active": True,
-        "open_conversations": 0}
+        "open_conversations": 0, "console_language": "en", "time_zone": "Europe/Oslo"}
     escalation_id = escalate(client, "da")
     assert client.post(f"/api/escalations/{escalation_id}/claim",
                        headers=auth(token)).status_code == 200

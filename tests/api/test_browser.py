@@ -161,7 +161,7 @@ def test_person_request_shows_the_queue_and_agent_replies_arrive_live(
     item = console.locator("#queue li[data-escalation-id]").first
     expect(item).to_be_visible()
     item.click()
-    expect(console.locator("#summary")).to_contain_text("request human")
+    expect(console.locator("#summary")).to_contain_text("The customer wants to talk to a person")
     console.click("#claim")
     console.fill("#reply", "Hej! Det här är Kari från kundtjänst.")
     console.click("#send")

@@ -35,7 +35,7 @@ def test_queue_is_highest_priority_then_oldest_first(client: TestClient, agent_t
     escalate(client, priority="high", summary="high")
     escalate(client, priority="normal", summary="second normal")
     escalate(client, priority="urgent", summary="urgent")
-    assert [e["summary"] for e in queue(client, agent_token)] == [
+    assert [e["bot_summary"] for e in queue(client, agent_token)] == [
         "urgent", "high", "first normal", "second normal"]
 
 

@@ -10,6 +10,7 @@ from alembic import command
 from api.db import Database, make_engine
 from api.migrate import alembic_config
 from api.models import Agent, Conversation, Escalation, Presence
+from api.services import agents
 from core.vocabulary import ConversationStatus, EscalationStatus
 
 
@@ -144,3 +145,46 @@ def test_existing_agents_serve_nb_da_sv_three_at_a_time_and_lose_it_on_the_way_b
         assert connection.execute(sa.text("SELECT name FROM agents")).scalars().all() == ["Old"]
     engine.dispose()
     assert not columns & {"languages", "max_conversations", "presence", "is_admin", "active"}
+
+
+def test_existing_agents_read_the_console_in_their_language_in_oslo_time_and_lose_it_on_the_way_back(
+        database_url: str) -> None:
+    """Before 0007: an agent serving Swedish, and an escalation. After: the agent has chosen
+    no console language (so reads Swedish), sees Oslo time, and the escalation answered
+    nothing; an unknown console language is refused by the database."""
+    migrate(database_url, "0006")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO agents (name, token_hash, created_at, languages) "
+                                   """VALUES ('Old', 'hash', CURRENT_TIMESTAMP, '["sv", "en"]')"""))
+        connection.execute(sa.text(
+            "INSERT INTO conversations (id, customer_token_hash, status, created_at) "
+            "VALUES ('c_old', 'x', 'queued', CURRENT_TIMESTAMP)"))
+        connection.execute(sa.text(
+            "INSERT INTO escalations (reference, conversation_id, language, reason, priority, "
+            "summary, topics, details, transcript, status, created_at) VALUES ('NH-OLD777', "
+            "'c_old', 'sv', 'complaint', 'high', '', '[]', '{}', '[]', 'queued', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    migrate(database_url, "head")
+    database = Database(database_url)
+    with database.sessions() as session:
+        old = session.scalars(sa.select(Agent)).one()
+        assert (old.console_language, old.time_zone) == (None, "Europe/Oslo")
+        assert agents.console_language(old) == "sv"
+        assert session.scalars(sa.select(Escalation)).one().answered == []
+    with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE agents SET console_language = 'de'"))
+    with database.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE agents SET console_language = 'en'"))
+    database.engine.dispose()
+
+    migrate(database_url, "0006", down=True)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        inspector = sa.inspect(connection)
+        agent_columns = {c["name"] for c in inspector.get_columns("agents")}
+        escalation_columns = {c["name"] for c in inspector.get_columns("escalations")}
+        assert connection.execute(sa.text("SELECT name FROM agents")).scalars().all() == ["Old"]
+    engine.dispose()
+    assert not agent_columns & {"console_language", "time_zone"}
+    assert "answered" not in escalation_columns

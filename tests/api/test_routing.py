@@ -120,7 +120,7 @@ def test_the_queue_is_urgent_then_high_then_oldest_within_the_languages(
     escalate(client, "da", priority="high", summary="high")
     escalate(client, "nb", priority="normal", summary="second normal")
     escalate(client, "da", priority="urgent", summary="urgent")
-    assert [item["summary"] for item in queue(client, both)] == [
+    assert [item["bot_summary"] for item in queue(client, both)] == [
         "urgent", "high", "first normal", "second normal"]
 
 
@@ -205,8 +205,10 @@ def test_a_waiting_customer_hears_their_new_place_in_their_language_queue(
 
 @pytest.fixture
 def morning_client(settings: Settings) -> Iterator[TestClient]:
-    """Customer service is open; six escalations were taken lately, one every two minutes."""
+    """Customer service is open; in the Norwegian and the Swedish queue, six escalations
+    were taken lately, one every two minutes (each queue's wait rests on its own rate)."""
     served(settings, [2, 4, 6, 8, 10, 12], TUESDAY_MORNING)
+    served(settings, [2, 4, 6, 8, 10, 12], TUESDAY_MORNING, language="sv")
     with TestClient(create_app(settings, clock=lambda: TUESDAY_MORNING)) as client:
         yield client
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import yaml
 from fastapi.testclient import TestClient
 
+from api.schemas import Sender
 from api.texts import WIDGET_TEXTS_MARK, console_labels, missing_console_labels, widget_texts
 from core.vocabulary import ORDER_DETAIL_FIELDS, EscalationStatus, HandoffReason, Priority
 from tests.support.api import auth
@@ -79,6 +81,35 @@ def test_a_value_without_a_label_is_shown_by_its_name_and_reported(tmp_path: Pat
     source = yaml.safe_load((Path(__file__).resolve().parents[2] / "content" / "console.yml")
                             .read_text(encoding="utf-8"))
     del source["reasons"]["abuse"]
+    del source["ui"]["logout"]["sv"]
+    del source["languages"]["da"]["name"]["nb"]
     (tmp_path / "console.yml").write_text(yaml.safe_dump(source), encoding="utf-8")
-    assert missing_console_labels(tmp_path) == ["reasons.abuse"]
-    assert console_labels(tmp_path)["reasons"]["abuse"] == "Abuse"
+    assert missing_console_labels(tmp_path) == ["reasons.abuse", "languages.da.nb", "ui.logout.sv"]
+    swedish = console_labels("sv", tmp_path)
+    assert swedish["reasons"]["abuse"] == "Abuse"
+    assert swedish["ui"]["logout"] == "Log out"  # in English until it is translated
+    assert console_labels("nb", tmp_path)["languages"]["da"]["name"] == "Danish"
+
+
+def test_every_console_text_is_used_and_every_text_used_exists(client: TestClient) -> None:
+    """agent.html (data-t, data-t-label) and the console's scripts (ui('...')) take every
+    fixed text from the labels' `ui`, and every `ui` text is shown somewhere."""
+    page = client.get("/agent").text
+    scripts = [(STATIC / name).read_text(encoding="utf-8")
+               for name in ("agent.js", "suggestions.js") if (STATIC / name).exists()]
+    used = set(re.findall(r'data-t(?:-label)?="(\w+)"', page))
+    for script in scripts:
+        used |= set(re.findall(r"\b(?:ui|setConn)\('(\w+)'", script))
+    keys = set(console_labels("sv")["ui"])
+    assert used <= keys, used - keys
+    # shown by a value: senders (sender_customer, ...) and the scorecard's yes, no, n/a
+    shown_by_value = {f"sender_{sender}" for sender in get_args(Sender)} | {
+        "yes", "no", "not_applicable"}
+    assert "'sender_' + m.sender" in scripts[0]
+    unused = {key for key in keys - used - shown_by_value
+              if not any(f"'{key}'" in script for script in scripts)}
+    assert unused == set(), unused
+    # no English left in the script: what it shows comes from the labels
+    for english in ("'Not claimed'", "'No summary.'", "'None'", "'Customer'", "(you)",
+                    "'Claimed by '", "'Loading…'"):
+        assert english not in scripts[0], english

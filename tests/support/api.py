@@ -40,8 +40,10 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 def add_agent(settings: Settings, name: str, **profile: Any) -> str:
-    """Store an agent (`profile`: languages, max_conversations, presence, is_admin, active;
-    the model's defaults otherwise); returns its token."""
+    """Store an agent (`profile`: languages, max_conversations, presence, is_admin, active,
+    console_language, time_zone; the model's defaults otherwise, except that a test's agent
+    reads the console in English unless the test says otherwise); returns its token."""
+    profile.setdefault("console_language", "en")
     token = new_token()
     database = Database(settings.database_url)
     with database.sessions() as session:
