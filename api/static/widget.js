@@ -254,7 +254,11 @@ const setStatus = (st, e) => {
     const ref = esc && esc.reference ? ' ' + t('ref', { ref: esc.reference }) : '';
     if (esc && esc.open_now === false && esc.next_open) s = t('openAt', { next_open: esc.next_open, ref: esc.reference });
     else if (esc && esc.position && esc.eta_minutes) {
-      s = t('queue', { n: esc.position, m: esc.eta_minutes + ' ' + t(esc.eta_minutes === 1 ? 'min1' : 'minN') }) + ref;
+      // the credible range the service gives ("6–12 min"), or its one value
+      const high = esc.eta_max_minutes && esc.eta_max_minutes > esc.eta_minutes ? esc.eta_max_minutes : null;
+      const m = high ? esc.eta_minutes + '–' + high + ' ' + t('minN')
+        : esc.eta_minutes + ' ' + t(esc.eta_minutes === 1 ? 'min1' : 'minN');
+      s = t('queue', { n: esc.position, m }) + ref;
     } else if (esc && esc.position) s = t('queueN', { n: esc.position }) + ref;
     else s = t('queueNone') + ref;
   } else if (status === 'with_agent') s = agentName ? t('joined', { agent: agentName }) : t('agentHere');

@@ -159,6 +159,14 @@ def test_open_with_nobody_available_says_so_plainly_never_closed() -> None:
     assert expected["reference"] == "NH-ABC234" and expected["position"] == 2
 
 
+def test_colleagues_online_but_all_busy_give_the_wait_when_there_is_a_basis() -> None:
+    busy = expectation(receipt(agents_online=2, agents_available=0), "sv", "c", TUESDAY_MORNING)
+    assert busy["response"] == "utter_handoff_queue" and busy["wait"] == "ungefär 6–12 minuter"
+    unknown = expectation(receipt(eta_minutes=None, agents_online=2, agents_available=0),
+                          "sv", "c", TUESDAY_MORNING)
+    assert unknown["response"] == "utter_handoff_queue_nobody"
+
+
 def test_closed_is_said_only_when_the_country_is_closed() -> None:
     # the service does not say; at 09:00 on a Tuesday Norway is open, at 22:00 it is not
     unknown = receipt(open_now=None, eta_minutes=None, agents_available=None)
