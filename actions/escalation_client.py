@@ -43,6 +43,8 @@ class EscalationReceipt:
     eta_max_minutes: Optional[int] = None
     # agents free to take it now: 0 is "nobody right now"; None when the service cannot tell
     agents_available: Optional[int] = None
+    # the colleague who has it already (the service assigned it at once), if any
+    agent_name: Optional[Text] = None
 
 
 def configured_base_url(endpoints_file: Path = ENDPOINTS_FILE) -> Optional[Text]:
@@ -109,4 +111,5 @@ def parse_receipt(answer: Any) -> Optional[EscalationReceipt]:
         next_open=answer.get("next_open"),
         eta_max_minutes=answer.get("eta_max_minutes"),
         agents_available=answer.get("agents_available"),
+        agent_name=answer.get("agent_name"),
     )

@@ -172,6 +172,9 @@ def expectation(
             "reference": local_reference(sender_id),
             "next_open": next_open,
         }
+    if receipt.agent_name and receipt.position is None:  # a colleague has it already
+        return {"response": v.UTTER_HANDOFF_TAKEN, "reference": receipt.reference,
+                "agent": receipt.agent_name}
     open_now = schedule.is_open(now) if receipt.open_now is None else receipt.open_now
     if not open_now:
         return {"response": v.UTTER_HANDOFF_CLOSED, "reference": receipt.reference,

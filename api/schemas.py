@@ -105,6 +105,8 @@ class EscalationInfo(BaseModel):
     open_now: Optional[bool] = None
     agents_available: Optional[int] = Field(default=None, description="agents free to take it "
                                             "now; none when unknown (agents work in a helpdesk)")
+    agent_name: Optional[str] = Field(default=None, description="the agent who has it already "
+                                      "(given to them at once by auto-assignment)")
 
 
 CsatState = Literal["asked", "answered", "skipped"]

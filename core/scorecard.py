@@ -26,7 +26,7 @@ HANDOFF_ACTION = v.ACTION_HANDOFF
 # what the bot says only with the escalation service's receipt in hand
 RECEIPT_RESPONSES = {
     v.UTTER_HANDOFF_QUEUE, v.UTTER_HANDOFF_QUEUE_NO_ESTIMATE, v.UTTER_HANDOFF_QUEUE_NOBODY,
-    v.UTTER_HANDOFF_CLOSED,
+    v.UTTER_HANDOFF_CLOSED, v.UTTER_HANDOFF_TAKEN,
 }
 # a sentence that tells what happens next: a place in the queue or a time ("nummer 3",
 # "kl. 08:00", "5–10 minutter"); a reference is checked against the one given

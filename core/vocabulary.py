@@ -120,6 +120,7 @@ UTTER_HANDOFF_NO_NUMBERS = "utter_handoff_no_numbers"
 UTTER_HANDOFF_NO_NUMBERS_CLOSED = "utter_handoff_no_numbers_closed"
 UTTER_HANDOFF_QUEUE_NO_ESTIMATE = "utter_handoff_queue_no_estimate"
 UTTER_HANDOFF_QUEUE_NOBODY = "utter_handoff_queue_nobody"
+UTTER_HANDOFF_TAKEN = "utter_handoff_taken"
 ACTION_LISTEN = "action_listen"
 # order self-service: one step of looking up, verifying, cancelling or changing an order
 ACTION_ORDER = "action_order"

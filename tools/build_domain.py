@@ -29,7 +29,7 @@ NOT_OPENING = {
     *PLAIN_SMALL_TALK, "anything_else", "ask_what_else",
     "handoff_context", "handoff_queue", "handoff_closed", "handoff_no_numbers",
     "handoff_no_numbers_closed", "ask_order_number", "handoff_queue_no_estimate",
-    "handoff_queue_nobody", "clarify_correction",
+    "handoff_queue_nobody", "handoff_taken", "clarify_correction",
     # always after the answer on deleting personal data (data/rules/faq.yml)
     "offer_erasure", "handoff_erasure_request",
 }

@@ -16,6 +16,7 @@ from api.services import agents, estimates, summaries
 from api.services.agents import Staffing
 from api.services.hub import Hub
 from core.languages import LANGUAGES
+from core.vocabulary import EscalationStatus
 
 
 def message_out(message: Message) -> MessageOut:
@@ -117,7 +118,10 @@ def escalation_info(hub: Hub, session: Session, escalation: Escalation,
                           eta_minutes=wait.low if wait else None,
                           eta_max_minutes=wait.high if wait else None,
                           next_open=next_open, open_now=open_now,
-                          agents_available=available)
+                          agents_available=available,
+                          agent_name=escalation.agent.name
+                          if escalation.status == EscalationStatus.WITH_AGENT and escalation.agent
+                          else None)
 
 
 def agents_available(hub: Hub, staffed: Staffing) -> Optional[int]:

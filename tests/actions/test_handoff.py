@@ -184,3 +184,11 @@ def test_closed_is_said_only_when_the_country_is_closed() -> None:
 def test_waiting_time_words_have_the_right_plural(low: int, high: int, language: str, words: str) -> None:
     expected = expectation(receipt(eta_minutes=low, eta_max_minutes=high), language, "c", TUESDAY_MORNING)
     assert expected["wait"] == words
+
+
+def test_a_colleague_who_has_it_already_is_named_not_a_place_in_the_queue() -> None:
+    """Auto-assignment gave it to Kari before the receipt came back: no queue to stand in."""
+    taken = expectation(receipt(position=None, agent_name="Kari", agents_available=0),
+                        "nb", "c", TUESDAY_MORNING)
+    assert taken == {"response": "utter_handoff_taken", "reference": "NH-ABC234", "agent": "Kari"}
+    assert expectation(receipt(), "nb", "c", TUESDAY_MORNING)["response"] == "utter_handoff_queue"

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from tests.support.api import add_agent, make_settings
+from tests.support.browser import browser  # noqa: F401 - the browser tests' fixture
 from tests.support.tracker_store import create_tracker_store
 
 POSTGRES_ADMIN = os.environ.get("NORDHEM_TEST_POSTGRES",

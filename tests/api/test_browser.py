@@ -4,14 +4,13 @@ against the real Rasa server, action server and escalation service."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect
 
 from core.content import load_content, read_texts
 from tests.support.api import add_agent, make_settings
@@ -23,31 +22,16 @@ pytestmark = pytest.mark.server
 # when the machine is busy (Rasa answering slowly on two shared cores), never on a pass
 expect.set_options(timeout=30_000)
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTEFACTS = ROOT / "results" / "screenshots"
 TEXTS = load_content()
 TEXTS_WIDGET = read_texts(ROOT / "content" / "widget.yml")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync",
-                  # pages fulfilled by the test count as public: let them reach 127.0.0.1
-                  "--disable-features=LocalNetworkAccessChecks"]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(Path(tmp_path_factory.mktemp("browser"))) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -83,6 +67,15 @@ def say(page: Page, text: str) -> None:
 
 def bot_messages(page: Page):
     return page.locator('#nordhem-chat-log [data-sender="bot"]')
+
+
+def log_in(console: Page, api: str, token: str) -> None:
+    """The agent console of the service at `api`, logged in with `token`, once its socket is
+    live (its script and WebSocket ran)."""
+    console.goto(f"{api}/agent")
+    console.fill("#token", token)
+    console.click("#login")
+    expect(console.locator("#connection")).to_have_class(re.compile(r"\blive\b"))
 
 
 def socket_frames(page: Page) -> list[tuple[str, str, str]]:
@@ -154,10 +147,7 @@ def test_person_request_shows_the_queue_and_agent_replies_arrive_live(
     # bypass_csp lets the test inject axe-core; the console itself runs under its CSP
     console = browser.new_context(viewport={"width": 1300, "height": 850},
                                   bypass_csp=True).new_page()
-    console.goto(f"{stack.api}/agent")
-    console.fill("#token", token)
-    console.click("#login")
-    expect(console.locator("#connection")).to_have_text("live")
+    log_in(console, stack.api, token)
     item = console.locator("#queue li[data-escalation-id]").first
     expect(item).to_be_visible()
     item.click()
@@ -226,10 +216,7 @@ def test_the_console_works_under_its_content_security_policy(browser: Browser, s
     blocked: list[str] = []
     console.on("console", lambda message: blocked.append(message.text)
                if "Content Security Policy" in message.text else None)
-    console.goto(f"{stack.api}/agent")
-    console.fill("#token", token)
-    console.click("#login")
-    expect(console.locator("#connection")).to_have_text("live")  # its script and WebSocket ran
+    log_in(console, stack.api, token)
     assert blocked == []
     console.context.close()
 
@@ -254,10 +241,7 @@ def test_the_console_shows_the_order_the_bot_verified_so_the_agent_does_not_ask_
     reference = re.search(r"NH-[A-Z0-9]+", status.inner_text()).group(0)
 
     console = browser.new_context(viewport={"width": 1300, "height": 850}).new_page()
-    console.goto(f"{stack.api}/agent")
-    console.fill("#token", token)
-    console.click("#login")
-    expect(console.locator("#connection")).to_have_text("live")
+    log_in(console, stack.api, token)
     console.locator("#queue li[data-escalation-id]").filter(has_text=reference).click()
     panel = console.locator("#d-order-panel")
     expect(panel).to_be_visible()

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from api.security import sign
-from tests.api.test_browser import CHROMIUM, CHROMIUM_FLAGS, axe_violations, screenshot
+from tests.api.test_browser import axe_violations, screenshot
 from tests.api.test_console_language import CONSOLE, ORDER_FACTS
 from tests.support.api import add_agent, auth, make_settings
 from tests.support.servers import ROOT, free_port
@@ -46,15 +46,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
            "NORDHEM_CORS_ORIGINS": url, **RATE_LIMITS_OUT_OF_THE_WAY}
     with running_service(workdir, port, env):
         yield url, database_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def danish_late_parcel(api: str, said_at: float) -> str:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Dialog, expect, sync_playwright
 
 from core.content import load_content, notice
-from tests.api.test_browser import CHROMIUM, CHROMIUM_FLAGS, open_widget, say, shop_page
+from tests.api.test_browser import CHROMIUM, CHROMIUM_FLAGS, log_in, open_widget, say, shop_page
 from tests.support.api import add_agent, make_settings
 from tests.support.stack import running_stack
 
@@ -31,10 +31,7 @@ def test_an_agent_confirms_an_erasure_request_and_the_widget_is_told(tmp_path: P
         expect(page.locator("#nordhem-chat-status")).to_contain_text("NH-")
 
         console = browser.new_context(viewport={"width": 1300, "height": 850}).new_page()
-        console.goto(f"{stack.api}/agent")
-        console.fill("#token", token)
-        console.click("#login")
-        expect(console.locator("#connection")).to_have_text("live")
+        log_in(console, stack.api, token)
         item = console.locator("#queue li[data-escalation-id]")
         expect(item).to_have_count(1)
         expect(item).to_contain_text("Erasure request")

@@ -60,14 +60,19 @@ def test_statuses_survive_the_move_to_enums_and_back(database_url: str) -> None:
     engine.dispose()
 
 
-def test_agent_tokens_get_an_issue_time_and_lose_it_on_the_way_back(database_url: str) -> None:
-    migrate(database_url, "0002")
+def agent_before(database_url: str, revision: str) -> None:
+    """An agent stored as `revision` knew agents ('Old'), then the upgrade to the newest."""
+    migrate(database_url, revision)
     engine = make_engine(database_url)
     with engine.begin() as connection:
         connection.execute(sa.text("INSERT INTO agents (name, token_hash, created_at) "
                                    "VALUES ('Old', 'hash', CURRENT_TIMESTAMP)"))
     engine.dispose()
     migrate(database_url, "head")
+
+
+def test_agent_tokens_get_an_issue_time_and_lose_it_on_the_way_back(database_url: str) -> None:
+    agent_before(database_url, "0002")
     engine = make_engine(database_url)
     with engine.begin() as connection:
         issued, revoked = connection.execute(sa.text(
@@ -120,13 +125,7 @@ def test_outbox_events_learn_their_conversation_so_that_erasure_finds_them(datab
 
 def test_existing_agents_serve_nb_da_sv_three_at_a_time_and_lose_it_on_the_way_back(
         database_url: str) -> None:
-    migrate(database_url, "0004")
-    engine = make_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("INSERT INTO agents (name, token_hash, created_at) "
-                                   "VALUES ('Old', 'hash', CURRENT_TIMESTAMP)"))
-    engine.dispose()
-    migrate(database_url, "head")
+    agent_before(database_url, "0004")
     database = Database(database_url)
     with database.sessions() as session:
         old = session.scalars(sa.select(Agent)).one()

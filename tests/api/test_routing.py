@@ -276,7 +276,8 @@ def test_a_new_escalation_goes_to_an_online_agent_of_its_language(
     mette_away = add_agent(settings, "Maja", languages=["da"], presence=Presence.AWAY)
     danish = escalate(client, "da")
     assert holder(client, danish["reference"]) == "Mette"
-    assert danish["position"] is None  # no longer waiting
+    assert danish["position"] is None  # no longer waiting: the bot names Mette instead
+    assert danish["agent_name"] == "Mette"
     state = conversation_state(client, danish)
     assert state["status"] == "with_agent"
     assert state["messages"][-1]["sender"] == "system"

@@ -4,7 +4,6 @@ click, and typing ranks the suggestions again."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from tests.api.test_browser import (
     CHROMIUM,
     CHROMIUM_FLAGS,
     bot_messages,
+    log_in,
     open_widget,
     say,
     screenshot,
@@ -52,10 +52,7 @@ def test_an_agent_puts_the_danish_return_answer_into_the_reply_with_one_click(
         blocked: list[str] = []
         console.on("console", lambda message: blocked.append(message.text)
                    if "Content Security Policy" in message.text else None)
-        console.goto(f"{stack.api}/agent")
-        console.fill("#token", token)
-        console.click("#login")
-        expect(console.locator("#connection")).to_have_class(re.compile(r"\blive\b"))
+        log_in(console, stack.api, token)
         console.locator("#queue li[data-escalation-id]").first.click()
         suggestions = console.locator("#suggestions li")
         expect(suggestions.first).to_contain_text(topic_labels()["return_policy"]["da"])
