@@ -25,6 +25,7 @@ from api.migrate import upgrade
 from api.openapi import declare_models
 from api.rate_limits import RateLimited, RateLimitMiddleware, RateLimits, too_many_requests
 from api.routers import agents, conversations, escalations, hooks, ops, suggestions, ws
+from api.services.admission import Busy
 from api.services.hub import Hub
 from api.services.outbox import deliver_forever
 from api.services.rasa_client import RasaClient
@@ -95,6 +96,14 @@ def create_app(settings: Settings | None = None,
     @app.exception_handler(RateLimited)
     async def limited(request: Request, error: RateLimited) -> JSONResponse:
         return too_many_requests(error)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, error: Busy) -> JSONResponse:
+        # overload is turned away at once and honestly, never queued for seconds
+        return JSONResponse({"detail": "many customers are writing right now; nothing was "
+                                       "stored: send the message again in a moment",
+                             "code": "busy"}, status_code=503,
+                            headers={"Retry-After": str(error.retry_after)})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

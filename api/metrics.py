@@ -11,6 +11,9 @@ MESSAGES = Counter("nordhem_messages_total", "messages by sender", ["sender"], r
 # the customers' ratings (CSAT): score 1-5 or "skipped", reason "bot_only" without a hand-off
 CSAT = Counter("nordhem_csat_ratings_total", "customer ratings of conversations",
                ["language", "handled_by", "reason", "score"], registry=REGISTRY)
+# customer messages refused at once because Rasa had no free slot (api/services/admission.py)
+REFUSED_BUSY = Counter("nordhem_refused_busy_total", "customer messages refused with 503: "
+                       "Rasa busy", registry=REGISTRY)
 HANDOFFS = Counter("nordhem_handoffs_total", "hand-offs by reason", ["reason"], registry=REGISTRY)
 QUEUE_LENGTH = Gauge("nordhem_queue_length", "escalations waiting for an agent",
                      registry=REGISTRY)

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     rasa_url: str = "http://localhost:5005"
     actions_url: str = "http://localhost:5055"
     rasa_timeout_seconds: float = 10.0
+    # the load this process puts on Rasa (api/services/admission.py): messages at Rasa at
+    # once, how many more may wait for a slot and how long, and the Retry-After beyond that
+    rasa_max_in_flight: int = Field(default=8, ge=1, le=1000)
+    rasa_max_waiting: int = Field(default=32, ge=0, le=10000)
+    rasa_wait_seconds: float = Field(default=1.0, ge=0, le=30)
+    busy_retry_seconds: int = Field(default=2, ge=1, le=60)
     rasa_jwt_secret: str = Field(default="", description="Rasa's --jwt-secret: the service "
                                  "signs short-lived tokens for Rasa's HTTP API with it")
     hook_secret: str = Field(default="", description="shared secret of POST /hooks/escalations")

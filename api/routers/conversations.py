@@ -34,7 +34,9 @@ def start_conversation(body: StartConversation, session: SessionDep) -> Conversa
 
 
 @router.post("/{conversation_id}/messages", response_model=MessagesReply,
-             responses={409: {"description": "the conversation is closed"}, **TOO_MANY})
+             responses={409: {"description": "the conversation is closed"}, **TOO_MANY,
+                        503: {"description": "the bot is busy: nothing was stored; send it "
+                                             "again after Retry-After seconds"}})
 async def post_message(body: CustomerMessage, conversation: ConversationWithinLimit,
                        session: SessionDep, hub: HubDep) -> MessagesReply:
     """A customer message (text or button payload) and what came back. Too many from one

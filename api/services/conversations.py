@@ -102,9 +102,11 @@ async def post(hub: Hub, session: Session, conversation: Conversation,
     # database work runs in a worker thread so that other customers are not held up
     if conversation.status in state.WITH_PEOPLE:
         return await asyncio.to_thread(_to_agent, hub, session, conversation, text)
-    customer = Message(conversation_id=conversation.id, sender="customer", text=text)
-    await asyncio.to_thread(_keep, session, conversation.id, [customer])  # kept before anything can fail
-    return await _to_bot(hub, session, conversation, text)
+    # a slot at Rasa first: refused (503) before it is stored, the widget sends it again
+    async with hub.admission.slot():
+        customer = Message(conversation_id=conversation.id, sender="customer", text=text)
+        await asyncio.to_thread(_keep, session, conversation.id, [customer])  # kept before anything can fail
+        return await _to_bot(hub, session, conversation, text)
 
 
 def _keep(session: Session, conversation_id: str, messages: list[Message],

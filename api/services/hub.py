@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from api.db import Database
 from api.events import EventBus, Events
+from api.services.admission import Admission
 from api.services.agents import OpenConsoles
 from api.services.rasa_client import RasaClient
 from api.services.typing import TypingThrottle
@@ -27,6 +28,10 @@ class Hub:
     typing: TypingThrottle = field(init=False)
     # the agents' console sockets on this instance, which set their presence
     consoles: OpenConsoles = field(default_factory=OpenConsoles)
+    # this process's slots at Rasa and their short queue
+    admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:
         self.typing = TypingThrottle(self.settings.typing_interval_seconds)
+        self.admission = Admission(self.settings.rasa_max_in_flight, self.settings.rasa_max_waiting,
+                                   self.settings.rasa_wait_seconds, self.settings.busy_retry_seconds)

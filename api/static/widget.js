@@ -108,7 +108,10 @@ const api = (method, path, body, c) => {
       const e = new Error((data && data.detail) || 'HTTP ' + r.status);
       e.status = r.status;
       // 429: too many requests; Retry-After says in how many seconds one more gets through
-      if (r.status === 429) e.retryAfter = Math.max(1, parseInt(r.headers.get('Retry-After'), 10) || 30);
+      // 503: the bot is busy; nothing was stored and the same message may be sent again
+      if (r.status === 429 || r.status === 503) {
+        e.retryAfter = Math.max(1, parseInt(r.headers.get('Retry-After'), 10) || (r.status === 429 ? 30 : 2));
+      }
       throw e;
     }))
     .finally(() => clearTimeout(timer));
@@ -398,7 +401,9 @@ const rating = (state) => {
 };
 
 // ---- sending: shown at once, marked sent, or an error with "Try again" next to it
-const send = (body, label, item, again) => {
+// a busy bot (503) is asked again by itself, a few times, while the message shows "sending"
+const BUSY_RETRIES = 5;
+const send = (body, label, item, again, busyTries) => {
   item = item || customerItem(label, body.text != null ? body.text : body.payload);
   mark(item, 'sending');
   const expectBot = status === 'bot';
@@ -416,6 +421,12 @@ const send = (body, label, item, again) => {
       forget();
       log.appendChild(item);
       return send(body, label, item, true);
+    }
+    const tries = busyTries || 0;
+    if (e && e.status === 503 && e.retryAfter && tries < BUSY_RETRIES && g === gen) {
+      notice(t('busyBot'));
+      return new Promise((done) => setTimeout(done, e.retryAfter * 1000))
+        .then(() => { notice(''); return send(body, label, item, again, tries + 1); });
     }
     failed(item, body, label, e);
   }).finally(() => {
