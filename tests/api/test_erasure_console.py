@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import Dialog, expect, sync_playwright
 
 from core.content import load_content, notice
-from tests.api.test_browser import CHROMIUM, CHROMIUM_FLAGS, log_in, open_widget, say, shop_page
+from tests.api.test_browser import log_in, open_widget, say, shop_page
 from tests.support.api import add_agent, make_settings
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.server

@@ -12,8 +12,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from core.content import load_content, topic_labels
 from tests.api.test_browser import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     bot_messages,
     log_in,
     open_widget,
@@ -22,6 +20,7 @@ from tests.api.test_browser import (
     shop_page,
 )
 from tests.support.api import add_agent, make_settings
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.server
