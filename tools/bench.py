@@ -66,11 +66,16 @@ def percentile(values: list[float], share: float) -> float:
 
 @dataclass
 class Sample:
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # answered messages
     errors: int = 0
+    # a message refused at once (503 busy, 429): how long the refusal took; also an error
+    refusals: list[float] = field(default_factory=list)
 
     def summary(self, seconds: float) -> dict[str, Any]:
+        answered_or_refused = self.latencies + self.refusals
         return {"messages": len(self.latencies), "errors": self.errors,
+                "refused": len(self.refusals),
+                "max_answer_or_refusal_ms": round(max(answered_or_refused, default=0) * 1000, 1),
                 "rate": round(len(self.latencies) / seconds, 1),
                 "p50_ms": round(percentile(self.latencies, 0.50) * 1000, 1),
                 "p95_ms": round(percentile(self.latencies, 0.95) * 1000, 1),
@@ -149,6 +154,10 @@ async def human(target: Any, stop_at: float, sample: Sample, rng: random.Random,
         try:
             await target.send(conversation, text)
             sample.latencies.append(time.perf_counter() - started)
+        except httpx.HTTPStatusError as refused:
+            sample.errors += 1
+            if refused.response.status_code in (429, 503):
+                sample.refusals.append(time.perf_counter() - started)
         except (httpx.HTTPError, RuntimeError, KeyError, ValueError):
             sample.errors += 1
         if pause:  # but never past the end of the phase
@@ -395,11 +404,13 @@ def orders_only() -> int:
 
 def print_table(results: dict[str, Any]) -> None:
     rows = results["human_paced"]
-    print("\n| N conversations | target | msg/s | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| N conversations | target | msg/s | p50 ms | p95 ms | p99 ms | errors | refused "
+          "| slowest answer or refusal ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['clients']} | {row['target']} | {row['rate']} | {row['p50_ms']} | "
-              f"{row['p95_ms']} | {row['p99_ms']} | {row['errors']} |")
+              f"{row['p95_ms']} | {row['p99_ms']} | {row['errors']} | {row['refused']} | "
+              f"{row['max_answer_or_refusal_ms']} |")
     print("\n| N | service / Rasa at p95 |")
     print("|---|---|")
     by = {(r["clients"], r["target"]): r for r in rows}
