@@ -20,7 +20,9 @@ def test_signed_hook_creates_an_escalation_with_queue_figures(client: TestClient
     assert receipt["reference"].startswith("NH-")
     assert receipt["position"] == 1
     assert set(receipt) == {"reference", "position", "eta_minutes", "eta_max_minutes",
-                            "agents_online", "agents_available", "open_now", "next_open"}
+                            "agents_online", "agents_available", "open_now", "next_open",
+                            "agent_name"}
+    assert receipt["agent_name"] is None  # waiting: nobody has it yet
     # nothing was served yet, so there is no basis for a waiting time at any hour
     # (open and closed with an injected clock: tests/api/test_estimates.py)
     assert receipt["eta_minutes"] is None and receipt["eta_max_minutes"] is None
