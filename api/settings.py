@@ -31,8 +31,10 @@ class Settings(BaseSettings):
     rasa_timeout_seconds: float = 10.0
     # the load this process puts on Rasa (api/services/admission.py): messages at Rasa at
     # once, how many more may wait for a slot and how long, and the Retry-After beyond that
-    rasa_max_in_flight: int = Field(default=8, ge=1, le=1000)
-    rasa_max_waiting: int = Field(default=32, ge=0, le=10000)
+    # Off by default (limits nothing reaches): with 8 / 32 the bench at 200 conversations fell
+    # from 43 to 3.4 good msg/s (docs/benchmarks.md); to be tuned with issue 15
+    rasa_max_in_flight: int = Field(default=1000, ge=1, le=1000)
+    rasa_max_waiting: int = Field(default=10000, ge=0, le=10000)
     rasa_wait_seconds: float = Field(default=1.0, ge=0, le=30)
     busy_retry_seconds: int = Field(default=2, ge=1, le=60)
     rasa_jwt_secret: str = Field(default="", description="Rasa's --jwt-secret: the service "
