@@ -260,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the service with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="service processes sharing the "
+                       "port (make run-scaled): they need PostgreSQL (NORDHEM_DATABASE_URL) and "
+                       "Redis (NORDHEM_BUS_URL, NORDHEM_RATE_LIMIT_STORAGE) to share their state")
     erase = commands.add_parser(
         "erase", help="erase a conversation everywhere: the service, Rasa's tracker store, "
         "the helpdesk outbox; exit 0 when nothing of it is left, 1 when it is unknown")
@@ -296,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         from api.routers.ws import MAX_FRAME_BYTES
 
         uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
-                    log_level="info", log_config=log_config(),
+                    workers=args.workers, log_level="info", log_config=log_config(),
                     # sockets carry only small frames (auth, typing): uvicorn's 16 MiB
                     # default would let one frame stall the event loop while parsed
                     ws_max_size=MAX_FRAME_BYTES,

@@ -195,6 +195,12 @@ class EventBus:
         # each console's queue, and the escalation languages its agent takes (None: all)
         self._agents: dict[asyncio.Queue[dict[str, Any]], Optional[frozenset[str]]] = {}
 
+    async def start(self) -> None:
+        """Nothing to start in-process (api/relay.py's bus subscribes to Redis here)."""
+
+    async def close(self) -> None:
+        """Nothing to release in-process."""
+
     def subscribe_conversation(self, conversation_id: str) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
         self._conversations[conversation_id].add(queue)

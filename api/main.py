@@ -18,15 +18,17 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 
 from api.db import DATABASE_RETRY_SECONDS, DATABASE_UNAVAILABLE, Database
 from api.errors import ServiceError, validation_details
-from api.events import EventBus, Events
+from api.events import Events
 from api.limits import BodySizeLimit
 from api.listeners import wire
 from api.migrate import upgrade
 from api.openapi import declare_models
 from api.rate_limits import RateLimited, RateLimitMiddleware, RateLimits, too_many_requests
+from api.relay import event_bus
 from api.routers import agents, conversations, escalations, hooks, ops, suggestions, ws
 from api.services.admission import Busy
 from api.services.hub import Hub
+from api.services.job_lock import JobLock
 from api.services.outbox import deliver_forever
 from api.services.rasa_client import RasaClient
 from api.services.retention import purge_forever
@@ -49,15 +51,18 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rate_limits.open()
         upgrade(settings.database_url)
-        hub = Hub(settings, Database(settings.database_url), Events(), EventBus(),
-                  RasaClient(settings.rasa_url, settings.rasa_timeout_seconds,
-                             settings.rasa_jwt_secret))
+        bus = event_bus(settings.bus_url)
+        await bus.start()
+        hub = Hub(settings, Database(settings.database_url), Events(), bus,
+                  RasaClient(settings.rasa_url_list, settings.rasa_timeout_seconds,
+                             settings.rasa_jwt_secret, settings.rasa_down_seconds))
         if clock is not None:
             hub.clock = clock
         wire(hub)
         app.state.hub = hub
         delivery = asyncio.create_task(deliver_forever(
-            hub.database.sessions, settings.webhook_secret, settings.webhook_max_attempts)) \
+            hub.database.sessions, settings.webhook_secret, settings.webhook_max_attempts,
+            lock=JobLock(hub.database.engine, "outbox"))) \
             if settings.outbox_worker else None
         # retention and empty conversations (api/services/retention.py); 0: cron does it
         purging = asyncio.create_task(purge_forever(hub, settings.purge_interval_seconds)) \
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None,
                 with contextlib.suppress(asyncio.CancelledError):
                     await job
         await hub.rasa.close()
+        await bus.close()
         await rate_limits.close()
         hub.database.engine.dispose()
 

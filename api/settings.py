@@ -27,6 +27,15 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... for PostgreSQL",
     )
     rasa_url: str = "http://localhost:5005"
+    rasa_urls: str = Field(default="", description="comma-separated Rasa servers sharing one "
+                           "tracker and lock store (make run-scaled); each conversation goes to "
+                           "one by consistent hashing, and to the next when it is down; empty: "
+                           "NORDHEM_RASA_URL alone")
+    rasa_down_seconds: float = Field(default=5.0, gt=0, description="a Rasa server that could "
+                                     "not be reached is tried last for this long")
+    bus_url: str = Field(default="", description="redis://host:port/db: WebSocket events "
+                         "reach the customer's or agent's socket whichever service process "
+                         "holds it (needed with more than one process); empty: in-process only")
     actions_url: str = "http://localhost:5055"
     rasa_timeout_seconds: float = 10.0
     # the load this process puts on Rasa (api/services/admission.py): messages at Rasa at
@@ -153,6 +162,19 @@ class Settings(BaseSettings):
             raise ValueError("NORDHEM_WEBHOOK_URLS is set but NORDHEM_WEBHOOK_SECRET is empty: "
                              "helpdesk webhooks are always signed")
         return self
+
+    @field_validator("bus_url")
+    @classmethod
+    def bus_is_redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("the bus must be Redis: redis://host:port/db")
+        return value
+
+    @property
+    def rasa_url_list(self) -> list[str]:
+        """The Rasa servers, NORDHEM_RASA_URLS or else NORDHEM_RASA_URL."""
+        urls = [url.strip() for url in self.rasa_urls.split(",") if url.strip()]
+        return urls or [self.rasa_url]
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -31,6 +31,7 @@ from api.events import (
 )
 from api.models import OutboxEvent, utcnow
 from api.security import sign
+from api.services.job_lock import JobLock
 from core.vocabulary import OutboxStatus
 
 MAX_BACKOFF_SECONDS = 600
@@ -200,12 +201,18 @@ async def deliver_due(sessions: sessionmaker[Session], http: httpx.AsyncClient, 
 
 
 async def deliver_forever(sessions: sessionmaker[Session], secret: str, max_attempts: int,
-                          interval: float = 1.0) -> None:
-    """The background job named after what it does."""
+                          interval: float = 1.0, lock: Optional[JobLock] = None) -> None:
+    """The background job named after what it does; with `lock`, a round runs only in the
+    process that holds it (api/services/job_lock.py)."""
     async with httpx.AsyncClient(timeout=5) as http:
         while True:
             try:
-                await deliver_due(sessions, http, secret, max_attempts)
+                if lock is None or await asyncio.to_thread(lock.acquire):
+                    try:
+                        await deliver_due(sessions, http, secret, max_attempts)
+                    finally:
+                        if lock is not None:
+                            await asyncio.to_thread(lock.release)
             except Exception:  # noqa: BLE001 - the job must outlive one bad round
                 logger.exception("outbox delivery round failed")
             await asyncio.sleep(interval)

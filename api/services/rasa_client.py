@@ -1,42 +1,105 @@
-"""Talks to Rasa's REST channel and HTTP API with one pooled HTTP client."""
+"""Talks to Rasa's REST channel and HTTP API with one pooled HTTP client.
+
+With several Rasa servers (NORDHEM_RASA_URLS) each conversation goes to one of them by
+rendezvous hashing (`instance_order`): the same conversation meets the same server, and
+its caches, as long as that server is up, and adding or removing a server moves only the
+conversations that hashed to it. The servers share the tracker store and a Redis lock
+store, so any of them can take any conversation. When a server cannot be reached, the
+message goes to the next one in the conversation's order and the dead one is skipped
+for a while (`down_seconds`).
+
+Only a request that Rasa cannot have handled is sent again elsewhere: no connection, or a
+connection closed before any answer (the server died). A slow answer (read timeout) or an
+error status is not: the server may be working on it, and sending it twice would make the
+bot answer twice.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
-from typing import Any, Optional
+from collections.abc import Callable, Sequence
+from typing import Any, Optional, Union
 
 import httpx
 
 from core.signing import rasa_admin_token
+
+logger = logging.getLogger(__name__)
+# errors after which the request certainly or most likely did not reach Rasa's processing
+NOT_HANDLED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 
 
 class RasaUnavailable(Exception):
     """Rasa did not answer; the customer's message is kept and the caller says so."""
 
 
+def instance_order(conversation_id: str, urls: Sequence[str]) -> list[str]:
+    """The Rasa servers in the order this conversation tries them (rendezvous hashing)."""
+    def weight(url: str) -> bytes:
+        return hashlib.sha256(f"{url}\n{conversation_id}".encode()).digest()
+    return sorted(urls, key=weight, reverse=True)
+
+
 class RasaClient:
     """Rasa's REST channel is open to local callers; its HTTP API (trackers, status) needs
     a JWT signed with `jwt_secret` (Rasa's `--jwt-secret`), sent in the Authorization header."""
 
-    def __init__(self, base_url: str, timeout: float, jwt_secret: str = "") -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_urls: Union[str, Sequence[str]], timeout: float,
+                 jwt_secret: str = "", down_seconds: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        self.base_urls = [url.rstrip("/") for url in urls if url.strip()]
+        if not self.base_urls:
+            raise ValueError("at least one Rasa URL is needed")
         self.jwt_secret = jwt_secret
+        self.down_seconds = down_seconds
+        self.clock = clock
+        self._down_until: dict[str, float] = {}
         self.http = httpx.AsyncClient(timeout=timeout,
                                       limits=httpx.Limits(max_keepalive_connections=50))
+
+    @property
+    def base_url(self) -> str:
+        """The first server (the only one without NORDHEM_RASA_URLS)."""
+        return self.base_urls[0]
 
     def _api_headers(self) -> dict[str, str]:
         if not self.jwt_secret:
             return {}
         return {"Authorization": f"Bearer {rasa_admin_token(self.jwt_secret, time.time())}"}
 
+    def order_for(self, conversation_id: str) -> list[str]:
+        """The conversation's servers, those believed up first (all of them are tried)."""
+        now = self.clock()
+        order = instance_order(conversation_id, self.base_urls)
+        return ([url for url in order if self._down_until.get(url, 0) <= now]
+                + [url for url in order if self._down_until.get(url, 0) > now])
+
+    async def _post(self, conversation_id: str, path: str, **request: Any) -> httpx.Response:
+        """POST to the conversation's server, or to the next when one cannot be reached."""
+        last: Optional[Exception] = None
+        for url in self.order_for(conversation_id):
+            try:
+                response = await self.http.post(f"{url}{path}", **request)
+            except NOT_HANDLED as error:
+                self._down_until[url] = self.clock() + self.down_seconds
+                logger.warning("Rasa at %s did not take the message (%s); trying the next",
+                               url, type(error).__name__)
+                last = error
+                continue
+            self._down_until.pop(url, None)
+            return response
+        raise RasaUnavailable(f"no Rasa server answered: {last}")
+
     async def send(self, conversation_id: str, text: str,
                    metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """The bot's replies to one customer message."""
         try:
-            response = await self.http.post(
-                f"{self.base_url}/webhooks/rest/webhook",
-                json={"sender": conversation_id, "message": text, "metadata": metadata},
-            )
+            response = await self._post(
+                conversation_id, "/webhooks/rest/webhook",
+                json={"sender": conversation_id, "message": text, "metadata": metadata})
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as error:
@@ -46,20 +109,24 @@ class RasaClient:
         """Append slot events to the conversation's tracker (e.g. after an agent)."""
         events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
         try:
-            response = await self.http.post(
-                f"{self.base_url}/conversations/{conversation_id}/tracker/events",
+            response = await self._post(
+                conversation_id, f"/conversations/{conversation_id}/tracker/events",
                 json=events, params={"include_events": "NONE"}, headers=self._api_headers())
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise RasaUnavailable(str(error)) from error
 
     async def ready(self, url: Optional[str] = None) -> bool:
-        try:
-            response = await self.http.get(url or f"{self.base_url}/status", timeout=2,
-                                           headers=self._api_headers())
-            return response.status_code == 200
-        except httpx.HTTPError:
-            return False
+        """`url` answers 200; without one: at least one Rasa server does (the service can
+        answer customers while another is restarting)."""
+        for target in [url] if url else [f"{base}/status" for base in self.base_urls]:
+            try:
+                response = await self.http.get(target, timeout=2, headers=self._api_headers())
+                if response.status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                continue
+        return False
 
     async def close(self) -> None:
         await self.http.aclose()

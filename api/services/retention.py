@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from api.models import Conversation, Escalation, Message
 from api.services.erasure import Requester, TrackerStore, erase
 from api.services.hub import Hub
+from api.services.job_lock import JobLock
 
 logger = logging.getLogger(__name__)
 BATCH = 500  # conversations erased per round at most, so that a round stays short
@@ -118,13 +119,19 @@ async def purge_forever(hub: Hub, interval: float) -> None:
     """The background job named after what it does: every `interval` seconds, one round at
     the hub's clock's time."""
     tracker = TrackerStore(hub.settings.tracker_store_url)
+    lock = JobLock(hub.database.engine, "purge")
     try:
         while True:
             await asyncio.sleep(interval)
             try:
-                purged = await asyncio.to_thread(
-                    purge, hub.database.sessions, tracker, hub.clock(),
-                    hub.settings.retention_days, hub.settings.empty_conversation_minutes)
+                if not await asyncio.to_thread(lock.acquire):
+                    continue  # another service process runs this round
+                try:
+                    purged = await asyncio.to_thread(
+                        purge, hub.database.sessions, tracker, hub.clock(),
+                        hub.settings.retention_days, hub.settings.empty_conversation_minutes)
+                finally:
+                    await asyncio.to_thread(lock.release)
                 if purged.erased or purged.empty:
                     logger.info("purge: erased %s idle conversations, deleted %s empty ones",
                                 purged.erased, purged.empty)
