@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -70,6 +71,10 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
+    # a customer message sent again with the same client_message_id is stored once
+    # (migration 0008; NULLs, from clients that send no id, never clash)
+    __table_args__ = (Index("uq_messages_client_message_id", "conversation_id",
+                            "client_message_id", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -78,6 +83,15 @@ class Message(Base):
     buttons: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(JSON)
     agent_name: Mapped[Optional[str]] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the customer's own id for the message (CustomerMessage.client_message_id), if any
+    client_message_id: Mapped[Optional[str]] = mapped_column(String(64))
+    # a customer message whose bot answer is being fetched: until when the request that
+    # stored it may take; None once the answer is stored (or when none is awaited). A repeat
+    # after this time finds the first attempt lost and answers it (api/services/conversations.py)
+    answer_due_by: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    # a bot or system reply: the id of the customer message it answers (not a foreign key:
+    # the rows go together, see api/services/erasure.py)
+    reply_to: Mapped[Optional[int]] = mapped_column(Integer)
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 

@@ -78,10 +78,21 @@ class Button(BaseModel):
     payload: str
 
 
+# the client's id for one customer message: 8-64 letters, digits, "-" or "_" (a UUID fits)
+CLIENT_MESSAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+
 class CustomerMessage(BaseModel):
     text: Optional[PlainText] = Field(None, description="what the customer typed")
     payload: Optional[str] = Field(None, description="a button's payload, e.g. /track_order")
-    model_config = ConfigDict(json_schema_extra={"example": {"text": "Var är mitt paket?"}})
+    client_message_id: Optional[str] = Field(
+        None, min_length=8, max_length=64, pattern=CLIENT_MESSAGE_ID_PATTERN,
+        description="the client's own id for this message (e.g. a UUID), the same on every "
+                    "retry of it: the message is stored and answered once, a repeat gets the "
+                    "first answer again (409 with Retry-After while that is still being made; "
+                    "409 if the id was used for a different message)")
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "text": "Var är mitt paket?", "client_message_id": "3f1c2a9e-7b4d-4e0a-9c51-2d8f6b0e4a17"}})
 
 
 class MessageOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from api.deps import MAX_ROW_ID, ConversationWithinLimit, CurrentConversation, HubDep, SessionDep
 from api.schemas import (
@@ -34,14 +35,26 @@ def start_conversation(body: StartConversation, session: SessionDep) -> Conversa
 
 
 @router.post("/{conversation_id}/messages", response_model=MessagesReply,
-             responses={409: {"description": "the conversation is closed"}, **TOO_MANY,
+             responses={409: {"description": "the conversation is closed; or (`code` "
+                                             "in_flight, with Retry-After) this "
+                                             "client_message_id is being answered: send it "
+                                             "again then; or (`code` "
+                                             "client_message_id_reused) the id was used for "
+                                             "a different message"}, **TOO_MANY,
                         503: {"description": "the bot is busy: nothing was stored; send it "
                                              "again after Retry-After seconds"}})
 async def post_message(body: CustomerMessage, conversation: ConversationWithinLimit,
-                       session: SessionDep, hub: HubDep) -> MessagesReply:
-    """A customer message (text or button payload) and what came back. Too many from one
-    conversation, or from one IP: 429 with Retry-After."""
-    return await conversations.post(hub, session, conversation, body)
+                       session: SessionDep, hub: HubDep) -> MessagesReply | JSONResponse:
+    """A customer message (text or button payload) and what came back. With a
+    `client_message_id`, sending it again (a retry after a lost answer) stores nothing and
+    returns the first answer. Too many from one conversation, or from one IP: 429 with
+    Retry-After."""
+    try:
+        return await conversations.post(hub, session, conversation, body)
+    except conversations.RepeatRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        return JSONResponse({"detail": refused.detail, "code": refused.code}, status_code=409,
+                            headers=headers)
 
 
 @router.get("/{conversation_id}/messages", response_model=History)

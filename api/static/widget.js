@@ -107,9 +107,11 @@ const api = (method, path, body, c) => {
       if (r.ok) return data;
       const e = new Error((data && data.detail) || 'HTTP ' + r.status);
       e.status = r.status;
+      e.code = (data && data.code) || null;
       // 429: too many requests; Retry-After says in how many seconds one more gets through
       // 503: the bot is busy; nothing was stored and the same message may be sent again
-      if (r.status === 429 || r.status === 503) {
+      // 409 with Retry-After (code in_flight): this message is being answered; ask again then
+      if (r.status === 429 || r.status === 503 || (r.status === 409 && r.headers.get('Retry-After'))) {
         e.retryAfter = Math.max(1, parseInt(r.headers.get('Retry-After'), 10) || (r.status === 429 ? 30 : 2));
       }
       throw e;
@@ -401,9 +403,19 @@ const rating = (state) => {
 };
 
 // ---- sending: shown at once, marked sent, or an error with "Try again" next to it
-// a busy bot (503) is asked again by itself, a few times, while the message shows "sending"
-const BUSY_RETRIES = 5;
+// a busy bot (503) is asked again by itself, a few times, while the message shows "sending";
+// a message still being answered (409 in_flight: an earlier try got through but its answer
+// did not) is asked for again until the service's answer time has passed (about 30 s)
+const BUSY_RETRIES = 5, IN_FLIGHT_RETRIES = 20;
+// every message gets its own id, kept on every retry of it (busy, network error, "Try
+// again"): the service stores and answers it once, and a retry gets the first answer
+const newId = () => {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+};
 const send = (body, label, item, again, busyTries) => {
+  if (!body.client_message_id) body = Object.assign({}, body, { client_message_id: newId() });
   item = item || customerItem(label, body.text != null ? body.text : body.payload);
   mark(item, 'sending');
   const expectBot = status === 'bot';
@@ -423,10 +435,11 @@ const send = (body, label, item, again, busyTries) => {
       return send(body, label, item, true);
     }
     const tries = busyTries || 0;
-    if (e && e.status === 503 && e.retryAfter && tries < BUSY_RETRIES && g === gen) {
-      notice(t('busyBot'));
+    const busy = e && e.status === 503, inFlight = e && e.status === 409 && e.code === 'in_flight';
+    if ((busy || inFlight) && e.retryAfter && tries < (busy ? BUSY_RETRIES : IN_FLIGHT_RETRIES) && g === gen) {
+      if (busy) notice(t('busyBot'));
       return new Promise((done) => setTimeout(done, e.retryAfter * 1000))
-        .then(() => { notice(''); return send(body, label, item, again, tries + 1); });
+        .then(() => { if (busy) notice(''); return send(body, label, item, again, tries + 1); });
     }
     failed(item, body, label, e);
   }).finally(() => {
@@ -439,7 +452,7 @@ const waitText = (seconds) => seconds < 60 ? seconds + ' ' + t(seconds === 1 ? '
 // the message stays in the chat, unsent, with "Try again" next to it: nothing typed is lost
 const failed = (item, body, label, e) => {
   mark(item, 'error');
-  const closed = e && e.status === 409;
+  const closed = e && e.status === 409 && !e.code;  // not in_flight, nor a reused id
   const text = closed ? t('closed') : e && e.status === 429 ? t('busy', { wait: waitText(e.retryAfter) }) : t('errSend');
   const box = h('div', { class: 'nordhem-error' }, text + ' ');
   const b = h('button', { type: 'button', class: 'nordhem-retry' }, t(closed ? 'newConv' : 'retry'));
