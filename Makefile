@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 VENV        := .venv
 PY          := $(VENV)/bin/python
-RASA        := $(VENV)/bin/rasa
+RASA_BIN    := $(VENV)/bin/rasa
 STAMP       := $(VENV)/.installed
 API_VENV    := .venv-api
 API_PY      := $(API_VENV)/bin/python
@@ -19,7 +19,7 @@ RASA_PORT    ?= 5005
 ACTIONS_PORT ?= 5055
 API_PORT     ?= 8000
 
-.PHONY: help install domain train validate run test test-unit test-stories bench bench-nlu bench-dialogue lint audit fuzz lock clean
+.PHONY: help install domain train validate run run-scaled bench-scale test test-unit test-stories bench bench-nlu bench-dialogue lint audit fuzz lock clean
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
@@ -51,6 +51,15 @@ $(CHROMIUM):
 	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
 	else sudo apt-get install -y -q chromium >/dev/null; fi
 
+# The scaled mode's front (make run-scaled, make bench-scale, tests/api/test_scaled.py).
+HAPROXY     ?= /usr/sbin/haproxy
+
+$(HAPROXY):
+	@echo "==> installing Debian's haproxy, the scaled mode's front"
+	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -q haproxy >/dev/null || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q haproxy >/dev/null; }; \
+	else sudo apt-get install -y -q haproxy >/dev/null; fi
+
 $(NODE_STAMP): package.json package-lock.json
 	@npm ci --silent --no-audit --no-fund
 	@touch $(NODE_STAMP)
@@ -61,28 +70,35 @@ domain: $(STAMP)  ## build Rasa's domain (responses from content/*.yml) into bui
 	@$(PY) tools/build_domain.py
 
 validate: domain  ## rasa data validate
-	@$(RASA) data validate --domain build/domain --data data --config bot/config.yml
+	@$(RASA_BIN) data validate --domain build/domain --data data --config bot/config.yml
 
 # Trains only when config, domain, components, content or data changed (fingerprint).
 train: domain  ## train the model if data, config or content changed
 	@fp=$$($(PY) tools/fingerprint.py); model=models/nordhem-$$fp.tar.gz; \
 	if [ -f $$model ]; then echo "==> model up to date: $$model"; \
 	else echo "==> training $$model (data or config changed)"; \
-	  $(RASA) train --config bot/config.yml --domain build/domain --data data \
+	  $(RASA_BIN) train --config bot/config.yml --domain build/domain --data data \
 	    --out models --fixed-model-name nordhem-$$fp || exit 1; fi; \
 	ln -sf nordhem-$$fp.tar.gz models/current.tar.gz
 
 run: train $(API_STAMP)  ## set up, train if needed and start Rasa, actions and the service
 	@scripts/run.sh $(RASA_PORT) $(ACTIONS_PORT) $(API_PORT)
 
-test: validate train $(API_STAMP) $(CHROMIUM) $(NODE_STAMP)  ## set up everything and run all tests
+# Scaled mode: RASA Rasa servers and API service processes on this machine's PostgreSQL and
+# Redis, behind HAProxy on API_PORT (tools/scaled.py; README "Scaled mode").
+RASA ?= 2
+API  ?= 2
+run-scaled: train $(API_STAMP) $(HAPROXY)  ## RASA=2 API=2: N Rasa and M service processes on PostgreSQL and Redis behind HAProxy
+	@scripts/run_scaled.sh $(RASA) $(API) $(API_PORT)
+
+test: validate train $(API_STAMP) $(CHROMIUM) $(NODE_STAMP) $(HAPROXY)  ## set up everything and run all tests
 	@$(PY) -m pytest -q tests --ignore=tests/api
 	@$(API_PY) -m pytest -q tests/api tests/core
 	@$(MAKE) --no-print-directory test-stories
 
 # Rasa test stories (tests/stories/test_*.yml): NLU and dialogue, end to end, per language.
 test-stories: train  ## Rasa test stories end to end (tests/stories)
-	@mkdir -p results && $(RASA) test core --e2e --stories tests/stories --model models/current.tar.gz \
+	@mkdir -p results && $(RASA_BIN) test core --e2e --stories tests/stories --model models/current.tar.gz \
 	  --fail-on-prediction-errors --out results/stories --no-plot >results/stories.log 2>&1 \
 	  && echo "==> test stories: all passed" \
 	  || { grep -A15 "WrongPrediction\|Error" results/stories.log | head -40; exit 1; }
@@ -99,6 +115,11 @@ fuzz: train $(API_STAMP)  ## schemathesis over the service's OpenAPI schema, 300
 bench: train $(API_STAMP)  ## latency and throughput under load (about 15 minutes)
 	@$(API_PY) -m tools.bench $(BENCH_ARGS)
 	@$(PY) tools/plot_bench.py
+
+# The scaled mode measured (about 15 minutes; docs/benchmarks.md "Scaling out").
+bench-scale: train $(API_STAMP) $(HAPROXY)  ## 1 vs 2 Rasa and service processes through HAProxy, kills under load
+	@$(API_PY) -m tools.bench_scale $(BENCH_ARGS)
+	@$(PY) tools/plot_bench_scale.py
 
 bench-nlu: train  ## NLU benchmark on xSID and cross-validation on our data
 	@$(PY) -m tools.bench_nlu

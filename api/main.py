@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rate_limits.open()
         upgrade(settings.database_url)
-        bus = event_bus(settings.bus_url)
+        bus = event_bus(settings.bus_url, settings.bus_channel)
         await bus.start()
         hub = Hub(settings, Database(settings.database_url), Events(), bus,
                   RasaClient(settings.rasa_url_list, settings.rasa_timeout_seconds,

@@ -106,6 +106,6 @@ class RedisEventBus(EventBus):
             pubsub = None
 
 
-def event_bus(bus_url: str) -> EventBus:
+def event_bus(bus_url: str, channel: str = CHANNEL) -> EventBus:
     """The process's bus: through Redis with NORDHEM_BUS_URL, else in-process."""
-    return RedisEventBus(bus_url) if bus_url else EventBus()
+    return RedisEventBus(bus_url, channel=channel) if bus_url else EventBus()

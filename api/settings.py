@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     bus_url: str = Field(default="", description="redis://host:port/db: WebSocket events "
                          "reach the customer's or agent's socket whichever service process "
                          "holds it (needed with more than one process); empty: in-process only")
+    bus_channel: str = Field(default="nordhem:live", description="the Redis channel of those "
+                             "events: one per deployment sharing a Redis server")
     actions_url: str = "http://localhost:5055"
     rasa_timeout_seconds: float = 10.0
     # the load this process puts on Rasa (api/services/admission.py): messages at Rasa at

@@ -10,19 +10,8 @@ api_port=${3:-8000}
 mkdir -p .rasa/logs var
 chmod -R go-rwx .rasa var .env 2>/dev/null || true
 
-# Local secrets, made once and never committed (.env is git-ignored).
 new_secrets=false
-if [ ! -f .env ]; then
-  new_secrets=true
-  {
-    echo "NORDHEM_HOOK_SECRET=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-    echo "NORDHEM_DEMO_AGENT_TOKEN=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-  } > .env
-fi
-# Rasa's HTTP API answers only with a token signed with this secret (older .env files get it).
-if ! grep -q '^NORDHEM_RASA_JWT_SECRET=' .env; then
-  (umask 077; echo "NORDHEM_RASA_JWT_SECRET=$(.venv-api/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> .env)
-fi
+. scripts/secrets.sh
 set -a; . ./.env; set +a
 export NORDHEM_RASA_URL="http://127.0.0.1:$rasa_port" NORDHEM_ACTIONS_URL="http://127.0.0.1:$actions_port"
 # the tracker store of bot/endpoints.yml: erasure and retention delete conversations there too
@@ -31,28 +20,14 @@ export ESCALATION_URL="http://localhost:$api_port" ESCALATION_HOOK_SECRET="$NORD
 export NORDHEM_CORS_ORIGINS="${NORDHEM_CORS_ORIGINS:-http://localhost:$api_port}"
 export PYTHONPATH="$PWD"
 
-# The demo agent: created once, with the token kept in .env.
 .venv-api/bin/python -m api migrate >/dev/null
 # The order system: the shop's own API (NORDHEM_ORDERS_URL + NORDHEM_ORDERS_TOKEN), or the
 # embedded demo store, seeded once with about 200 orders dated from today.
 if [ -z "${NORDHEM_ORDERS_URL:-}" ]; then .venv/bin/python -m actions.orders seed >/dev/null; fi
 order_system=$(.venv/bin/python -m actions.orders info)
 order_system=${order_system#order system: }
-.venv-api/bin/python - <<'PY'
-import os
-from api.db import Database
-from api.models import Agent
-from api.security import hash_token
-from api.settings import get_settings
-
-token = os.environ["NORDHEM_DEMO_AGENT_TOKEN"]
-database = Database(get_settings().database_url)
-with database.sessions() as session:
-    if not session.query(Agent).filter_by(token_hash=hash_token(token)).first():
-        # serves nb, da and sv and may manage agents (GET/POST/PATCH /api/agents)
-        session.add(Agent(name="Demo agent", token_hash=hash_token(token), is_admin=True))
-        session.commit()
-PY
+# The demo agent: created once, with the token kept in .env.
+.venv-api/bin/python -m tools.demo_agent
 
 # Only the service is public: Rasa and the action server listen on loopback
 # (RASA_INTERFACE / ACTIONS_INTERFACE change that explicitly), and Rasa's HTTP API needs a
