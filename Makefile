@@ -130,7 +130,7 @@ bench-dialogue: train $(API_STAMP)  ## multi-turn held-out conversations through
 	@$(API_PY) -m tools.bench_dialogue $(BENCH_ARGS)
 
 lint: $(STAMP) $(API_STAMP)  ## ruff, mypy (core, api), the import contracts between the parts, pip-audit
-	@$(API_VENV)/bin/ruff check core bot actions tools tests api
+	@$(API_VENV)/bin/ruff check core bot actions tools tests api deploy
 	@$(API_VENV)/bin/lint-imports
 	@$(API_VENV)/bin/mypy
 	@$(MAKE) --no-print-directory audit

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,17 @@ class Sample:
     errors: int = 0
     # a message refused at once (503 busy, 429): how long the refusal took; also an error
     refusals: list[float] = field(default_factory=list)
+    # what the errors were: an HTTP status, or the exception's name
+    error_kinds: Counter[str] = field(default_factory=Counter)
+
+    def failed(self, kind: str) -> None:
+        self.errors += 1
+        self.error_kinds[kind] += 1
 
     def summary(self, seconds: float) -> dict[str, Any]:
         answered_or_refused = self.latencies + self.refusals
         return {"messages": len(self.latencies), "errors": self.errors,
-                "refused": len(self.refusals),
+                "refused": len(self.refusals), "error_kinds": dict(self.error_kinds),
                 "max_answer_or_refusal_ms": round(max(answered_or_refused, default=0) * 1000, 1),
                 "rate": round(len(self.latencies) / seconds, 1),
                 "p50_ms": round(percentile(self.latencies, 0.50) * 1000, 1),
@@ -136,16 +143,16 @@ async def human(target: Any, stop_at: float, sample: Sample, rng: random.Random,
         await asyncio.sleep(rng.uniform(0, MEAN_PAUSE_SECONDS))
     try:
         conversation = await target.start(language)
-    except (httpx.HTTPError, KeyError, ValueError):
-        sample.errors += 1
+    except (httpx.HTTPError, KeyError, ValueError) as error:
+        sample.failed(f"start: {type(error).__name__}")
         return
     sent = 0
     while time.monotonic() < stop_at:
         if not pause and sent and sent % MESSAGES_PER_CONVERSATION == 0:
             try:
                 conversation = await target.start(language)
-            except (httpx.HTTPError, KeyError, ValueError):
-                sample.errors += 1
+            except (httpx.HTTPError, KeyError, ValueError) as error:
+                sample.failed(f"start: {type(error).__name__}")
                 await asyncio.sleep(0.1)
                 continue
         sent += 1
@@ -155,11 +162,11 @@ async def human(target: Any, stop_at: float, sample: Sample, rng: random.Random,
             await target.send(conversation, text)
             sample.latencies.append(time.perf_counter() - started)
         except httpx.HTTPStatusError as refused:
-            sample.errors += 1
+            sample.failed(str(refused.response.status_code))
             if refused.response.status_code in (429, 503):
                 sample.refusals.append(time.perf_counter() - started)
-        except (httpx.HTTPError, RuntimeError, KeyError, ValueError):
-            sample.errors += 1
+        except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as error:
+            sample.failed(type(error).__name__)
         if pause:  # but never past the end of the phase
             remaining = stop_at - time.monotonic()
             await asyncio.sleep(max(0.0, min(rng.expovariate(1 / MEAN_PAUSE_SECONDS), remaining)))
