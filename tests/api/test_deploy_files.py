@@ -8,8 +8,10 @@ daemon, no cluster, no network (a fixture refuses every connection off this mach
 - deploy/docker/*.Dockerfile with hadolint (its rules and ShellCheck on every RUN), parsed with
   dockerfile-parse, and the Rasa entrypoint script with ShellCheck;
 - and what those cannot know: every variable Rasa and the service need is given, secrets come
-  from the environment or secretKeyRef, only the service is reachable from outside, the probes
-  ask the right paths, COPY sources exist, and the images run as a non-root user.
+  from the environment or secretKeyRef, only the service is reachable from outside, the
+  service's NORDHEM_RASA_URLS names each pod of the Rasa StatefulSet (its consistent hashing
+  needs one URL per server), the probes ask the right paths, COPY sources exist, and the
+  images run as a non-root user.
 """
 
 from __future__ import annotations
@@ -168,13 +170,30 @@ def k8s_objects(kind: str) -> dict[str, dict[str, Any]]:
             if document["kind"] == kind}
 
 
+def workloads() -> dict[str, dict[str, Any]]:
+    """The Deployments and StatefulSets (Rasa is one, for its pods' stable names), by name."""
+    found = {**k8s_objects("Deployment"), **k8s_objects("StatefulSet")}
+    assert len(found) == len(k8s_objects("Deployment")) + len(k8s_objects("StatefulSet"))
+    return found
+
+
+def pod_labels(workload: Mapping[str, Any]) -> dict[str, str]:
+    return dict(workload["spec"]["template"]["metadata"]["labels"])
+
+
+def selected_workloads(selector: Mapping[str, str]) -> list[str]:
+    """The workloads whose pods a Service's selector (or a matchLabels) picks."""
+    return [name for name, workload in workloads().items()
+            if selector.items() <= pod_labels(workload).items()]
+
+
 def containers(deployment: Mapping[str, Any], init: bool = False) -> list[dict[str, Any]]:
     spec = deployment["spec"]["template"]["spec"]
     return [*spec.get("initContainers", []), *spec["containers"]] if init else list(spec["containers"])
 
 
 def container(name: str) -> dict[str, Any]:
-    return containers(k8s_objects("Deployment")[name])[0]
+    return containers(workloads()[name])[0]
 
 
 def configmap() -> dict[str, str]:
@@ -421,8 +440,8 @@ def test_kustomization_applies_every_manifest_but_the_example_secret() -> None:
     assert set(kustomization["resources"]) == manifests
     assert not [document for document in k8s_documents() if document["kind"] == "Secret"]
     images = {image["name"] for image in kustomization["images"]}
-    used = {item["image"] for deployment in k8s_objects("Deployment").values()
-            for item in containers(deployment, init=True)}
+    used = {item["image"] for workload in workloads().values()
+            for item in containers(workload, init=True)}
     assert used <= images == set(DOCKERFILES)
 
 
@@ -446,8 +465,9 @@ def test_the_kubernetes_check_catches_a_misspelt_field() -> None:
 
 def test_deployments_run_the_replicas_and_give_every_part_its_variables() -> None:
     deployments = k8s_objects("Deployment")
-    assert {name: deployment["spec"]["replicas"] for name, deployment in deployments.items()} == {
+    assert {name: workload["spec"]["replicas"] for name, workload in workloads().items()} == {
         "rasa": 2, "service": 2, "actions": 1}
+    assert list(k8s_objects("StatefulSet")) == ["rasa"]
     assert rasa_needs() - set(k8s_environment(container("rasa"))) == set()
     service = k8s_environment(container("service"))
     assert SERVICE_NEEDS - set(service) == set()
@@ -462,7 +482,7 @@ def test_deployments_run_the_replicas_and_give_every_part_its_variables() -> Non
 
 def test_k8s_references_are_defined_before_use() -> None:
     """Kubernetes expands $(NAME) only from entries above it; anything else stays literal."""
-    for deployment in k8s_objects("Deployment").values():
+    for deployment in workloads().values():
         for item in containers(deployment, init=True):
             defined: set[str] = set()
             for entry in item.get("env", []):
@@ -479,7 +499,7 @@ def test_k8s_references_are_defined_before_use() -> None:
 
 
 def test_k8s_secrets_come_from_secret_key_refs_and_the_example_holds_placeholders() -> None:
-    for deployment in k8s_objects("Deployment").values():
+    for deployment in workloads().values():
         for item in containers(deployment, init=True):
             names = [entry["name"] for entry in item.get("env", [])]
             assert len(names) == len(set(names)), f"{item['name']}: a variable set twice"
@@ -509,7 +529,7 @@ def test_k8s_values_are_accepted_by_the_service_and_point_at_services() -> None:
     settings = settings_of(env)
     ports = {(name, port["port"]) for name, service in k8s_objects("Service").items()
              for port in service["spec"]["ports"]}
-    for url in (*settings.rasa_url_list, settings.actions_url,
+    for url in (settings.actions_url,
                 k8s_environment(container("rasa"))["ACTION_ENDPOINT_URL"],
                 k8s_environment(container("rasa"))["ESCALATION_URL"],
                 k8s_environment(container("actions"))["ESCALATION_URL"]):
@@ -527,28 +547,61 @@ def test_only_the_service_is_reachable_from_outside() -> None:
     assert backends == {"service"}
     assert {service["spec"].get("type", "ClusterIP") for service in k8s_objects("Service").values()} \
         == {"ClusterIP"}
-    for deployment in k8s_objects("Deployment").values():
-        spec = deployment["spec"]["template"]["spec"]
+    for workload in workloads().values():
+        spec = workload["spec"]["template"]["spec"]
         assert not spec.get("hostNetwork")
         assert not [port for item in spec["containers"] for port in item.get("ports", [])
                     if "hostPort" in port]
 
 
 def test_services_select_their_deployments_pods_and_ports() -> None:
-    deployments = k8s_objects("Deployment")
+    """Each Service, PodDisruptionBudget and NetworkPolicy picks the pods of exactly the
+    workload it is named after (a headless Service: the StatefulSet naming it serviceName)."""
+    governing = {workload["spec"]["serviceName"]: name
+                 for name, workload in k8s_objects("StatefulSet").items()}
     for name, service in k8s_objects("Service").items():
-        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
-        assert service["spec"]["selector"].items() <= labels.items(), name
-        assert deployments[name]["spec"]["selector"]["matchLabels"].items() <= labels.items()
-        named = {port["name"]: port["containerPort"] for item in containers(deployments[name])
+        target = governing.get(name, name)
+        assert selected_workloads(service["spec"]["selector"]) == [target], name
+        workload = workloads()[target]
+        assert workload["spec"]["selector"]["matchLabels"].items() <= pod_labels(workload).items()
+        named = {port["name"]: port["containerPort"] for item in containers(workload)
                  for port in item.get("ports", [])}
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in named or port["targetPort"] in named.values(), name
     for kind in ("PodDisruptionBudget", "NetworkPolicy"):
         for name, policy in k8s_objects(kind).items():
             selector = policy["spec"].get("selector") or policy["spec"]["podSelector"]
-            assert selector["matchLabels"].items() <= \
-                deployments[name]["spec"]["template"]["metadata"]["labels"].items()
+            assert selected_workloads(selector["matchLabels"]) == [name], (kind, name)
+
+
+def test_rasa_is_a_statefulset_and_the_service_lists_each_of_its_pods() -> None:
+    """The service hashes each conversation onto one of NORDHEM_RASA_URLS: they must be the
+    StatefulSet's pods by their stable names (<pod>.<headless service>), every replica and
+    nothing else, on the port Rasa listens on. One load-balanced URL would make the hashing
+    see a single server."""
+    rasa = k8s_objects("StatefulSet")["rasa"]["spec"]
+    assert rasa["podManagementPolicy"] == "Parallel"
+    headless = k8s_objects("Service")[rasa["serviceName"]]["spec"]
+    assert headless.get("clusterIP") == "None"
+    # a pod that is not ready has no address, so the service fails over instead of waiting
+    assert headless.get("publishNotReadyAddresses") is False
+    assert selected_workloads(headless["selector"]) == ["rasa"]
+    # nothing balances across the Rasa pods behind the hashing's back
+    assert [name for name, service in k8s_objects("Service").items()
+            if selected_workloads(service["spec"]["selector"]) == ["rasa"]] == [rasa["serviceName"]]
+    namespace = yaml.safe_load((K8S / "kustomization.yaml").read_text())["namespace"]
+    port = next(port["containerPort"] for port in container("rasa")["ports"] if port["name"] == "http")
+    urls = settings_of(k8s_environment(container("service"))).rasa_url_list
+    assert len(urls) == len(set(urls))
+    pods = set()
+    for url in urls:
+        parts = urlsplit(url)
+        assert (parts.scheme, parts.port, parts.path) == ("http", port, ""), url
+        match = re.fullmatch(rf"(rasa-\d+)\.{rasa['serviceName']}(\.{namespace}\.svc(\.cluster\.local)?)?",
+                             parts.hostname or "")
+        assert match, url
+        pods.add(match.group(1))
+    assert pods == {f"rasa-{ordinal}" for ordinal in range(rasa["replicas"])}
 
 
 def test_readiness_probes_ask_the_right_paths() -> None:
@@ -569,7 +622,7 @@ def test_readiness_probes_ask_the_right_paths() -> None:
 
 
 def test_pods_run_as_the_images_non_root_user() -> None:
-    for name, deployment in k8s_objects("Deployment").items():
+    for name, deployment in workloads().items():
         security = deployment["spec"]["template"]["spec"]["securityContext"]
         assert security["runAsNonRoot"] is True
         image = containers(deployment)[0]["image"]
