@@ -109,9 +109,9 @@ class ServiceTarget:
         response = await self.http.post(f"{self.base}/api/conversations/{conversation_id}/messages",
                                         json={"text": text}, headers=headers)
         response.raise_for_status()
-        messages = response.json()["messages"]
-        if not messages:
-            raise RuntimeError("no reply")
+        messages = [m for m in response.json()["messages"] if m["sender"] == "bot"]
+        if not messages:  # nothing, or the service's "the bot is not answering" notice
+            raise RuntimeError("no reply from the bot")
         return " ".join(message["text"] for message in messages)
 
 
