@@ -157,6 +157,25 @@ def _database_with_outbox(settings: Settings) -> Database:
     return database
 
 
+def workers_refused(workers: int, settings: Settings) -> str:
+    """Why `serve --workers N` would be unsound with these settings; empty when it is not.
+    Processes share state only through PostgreSQL and Redis: on SQLite each would run the
+    outbox (webhooks sent twice), live events would stay in the process that caused them and
+    rate limits would count per process."""
+    if workers <= 1:
+        return ""
+    missing = [name for name, ok in (
+        ("NORDHEM_DATABASE_URL=postgresql+psycopg://...",
+         settings.database_url.startswith("postgresql")),
+        ("NORDHEM_BUS_URL=redis://...", bool(settings.bus_url)),
+        ("NORDHEM_RATE_LIMIT_STORAGE=redis://...",
+         settings.rate_limit_storage.startswith(("redis://", "rediss://")))) if not ok]
+    if not missing:
+        return ""
+    return (f"--workers {workers} needs state the processes share: set "
+            f"{', '.join(missing)} (README, Scaled mode)")
+
+
 def _counts(record: Erasure) -> str:
     return (f"{record.messages} messages, {record.escalations} escalations, "
             f"{record.outbox_events} helpdesk events, {record.tracker_events} tracker events")
@@ -298,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         from api.access_log import log_config
         from api.routers.ws import MAX_FRAME_BYTES
 
+        refusal = workers_refused(args.workers, get_settings())
+        if refusal:
+            print(refusal, file=sys.stderr)
+            return 2
         uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level="info", log_config=log_config(),
                     # sockets carry only small frames (auth, typing): uvicorn's 16 MiB

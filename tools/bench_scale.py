@@ -71,7 +71,7 @@ def kill_under_load(stack: ScaledStack, victim: str, conversations: int) -> dict
     stack.restart(victim)
     return {"victim": victim, "conversations": conversations, "sent": result.sent,
             "lost": result.lost, "duplicated": result.duplicated,
-            "tracker_duplicates": result.tracker_duplicates,
+            "tracker_duplicates": result.tracker_duplicates, "bot_silent": result.bot_silent,
             "retried": sum(s.attempts > 1 for s in load.sent),
             "slowest_answer_ms": round(max(answered, default=0), 1)}
 

@@ -156,6 +156,8 @@ class Audit:
     lost: int        # not stored, or stored without an answer, or never answered
     duplicated: int  # stored more than once
     tracker_duplicates: int  # customer messages Rasa's tracker store holds more than once
+    # answered, but by the service's "the bot is not answering" notice, not by the bot
+    bot_silent: int = 0
 
 
 def audit(database_url: str, load: Load, tracker_url: Optional[str] = None) -> Audit:
@@ -166,16 +168,19 @@ def audit(database_url: str, load: Load, tracker_url: Optional[str] = None) -> A
         stored = dict(connection.execute(text(
             "SELECT client_message_id, count(*) FROM messages WHERE sender = 'customer' "
             "AND client_message_id IS NOT NULL GROUP BY client_message_id")).all())
-        answered = {row[0] for row in connection.execute(text(
-            "SELECT DISTINCT m.client_message_id FROM messages m JOIN messages r "
-            "ON r.reply_to = m.id WHERE m.client_message_id IS NOT NULL")).all()}
+        replies = connection.execute(text(
+            "SELECT m.client_message_id, r.sender FROM messages m JOIN messages r "
+            "ON r.reply_to = m.id WHERE m.client_message_id IS NOT NULL")).all()
+    answered = {client_id for client_id, _ in replies}
+    by_bot = {client_id for client_id, sender in replies if sender == "bot"}
     engine.dispose()
     lost = sum(1 for s in load.sent
                if not s.answered or stored.get(s.client_message_id, 0) == 0
                or s.client_message_id not in answered)
     duplicated = sum(1 for i in ids if stored.get(i, 0) > 1)
     return Audit(len(ids), lost, duplicated, tracker_duplicates(tracker_url, load.sent)
-                 if tracker_url else 0)
+                 if tracker_url else 0,
+                 sum(1 for s in load.sent if s.client_message_id in answered - by_bot))
 
 
 def tracker_duplicates(tracker_url: str, sent: Sequence[Sent]) -> int:

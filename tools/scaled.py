@@ -33,6 +33,9 @@ from typing import Optional
 
 import psycopg
 import redis
+from psycopg.conninfo import conninfo_to_dict
+from redis.connection import parse_url
+from sqlalchemy import URL
 
 from tools.demo_agent import ensure_demo_agent
 
@@ -43,10 +46,11 @@ MODEL = ROOT / "models" / "current.tar.gz"
 POSTGRES_ADMIN = os.environ.get("NORDHEM_SCALED_POSTGRES",
                                 "host=127.0.0.1 port=5432 dbname=test user=postgres")
 REDIS_URL = os.environ.get("NORDHEM_SCALED_REDIS", "redis://127.0.0.1:6379")
-# a dead Rasa server's ticket in the lock store blocks its conversation this long (Rasa's
-# default is 60 s): a failed-over message waits for it, so it must stay well under the
-# service's Rasa timeout; one message takes well under a second
-TICKET_LOCK_SECONDS = 5
+# a Rasa server's ticket in the lock store holds its conversation this long at most (Rasa's
+# default is 60 s). A message failed over from a dead server waits for its ticket, so it must
+# stay under the service's Rasa timeout (10 s); a message still at Rasa after it may meet the
+# conversation's next message there, so it must be well above what a message takes
+TICKET_LOCK_SECONDS = 8
 
 
 @dataclass
@@ -127,12 +131,22 @@ class Process:
 
 
 def postgres_params() -> dict[str, str]:
-    return dict(part.split("=", 1) for part in POSTGRES_ADMIN.split())
+    params = conninfo_to_dict(POSTGRES_ADMIN)
+    return {key: str(value) for key, value in params.items() if value is not None}
 
 
 def sqlalchemy_url(database: str) -> str:
     params = postgres_params()
-    return f"postgresql+psycopg://{params['user']}@{params['host']}:{params['port']}/{database}"
+    return URL.create("postgresql+psycopg", username=params.get("user"),
+                      password=params.get("password"), host=params.get("host"),
+                      port=int(params.get("port", 5432)),
+                      database=database).render_as_string(hide_password=False)
+
+
+def postgres_shown() -> str:
+    """Where PostgreSQL is, without its password."""
+    params = postgres_params()
+    return f"{params.get('user')}@{params.get('host')}:{params.get('port', 5432)}"
 
 
 def prepare_databases(layout: Layout) -> None:
@@ -154,7 +168,9 @@ def drop_databases(layout: Layout) -> None:
 
 
 def haproxy_config(layout: Layout, service_ports: list[int]) -> str:
-    """Round robin over the service processes, each checked on /health every second.
+    """Round robin over the service processes, each checked on /live every second (not
+    /health, which also asks the database and Rasa: one slow Rasa server must not take every
+    service process out of the front).
     Only a connection that failed is sent again to another process: a request that reached
     one is never repeated by the front (the clients repeat theirs with the same
     client_message_id, which the service stores once)."""
@@ -181,8 +197,9 @@ frontend nordhem
 
 backend services
   balance roundrobin
-  option httpchk GET /health
+  option httpchk GET /live
   http-check expect status 200
+  timeout check 3s
   default-server inter 1s fall 2 rise 1
 {servers}
 """
@@ -229,7 +246,8 @@ class ScaledStack:
     def _define(self) -> None:
         layout = self.layout
         params = postgres_params()
-        redis_host, _, redis_port = REDIS_URL.removeprefix("redis://").rstrip("/").partition(":")
+        redis_url = parse_url(REDIS_URL)
+        redis_host, redis_port = str(redis_url.get("host", "127.0.0.1")), str(redis_url.get("port", 6379))
         for index, (rasa_port, actions_port) in enumerate(
                 zip(self.rasa_ports, self.actions_ports, strict=True)):
             self._add(f"actions-{index}",
@@ -252,7 +270,7 @@ class ScaledStack:
                        "TRACKER_DB_NAME": layout.tracker_database,
                        "TRACKER_DB_USER": params["user"],
                        "TRACKER_DB_PASSWORD": params.get("password", ""),
-                       "LOCK_STORE_HOST": redis_host, "LOCK_STORE_PORT": redis_port or "6379",
+                       "LOCK_STORE_HOST": redis_host, "LOCK_STORE_PORT": redis_port,
                        "LOCK_STORE_DB": str(layout.lock_db),
                        "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_SECONDS)},
                       f"http://127.0.0.1:{rasa_port}/")
@@ -313,16 +331,21 @@ class ScaledStack:
             process.stop()
 
 
+def redis_shown() -> str:
+    url = parse_url(REDIS_URL)
+    return f"{url.get('host', '127.0.0.1')}:{url.get('port', 6379)}"
+
+
 def unreachable() -> str:
     """What the scaled mode needs and cannot reach, in words; empty when all answer."""
     try:
         psycopg.connect(POSTGRES_ADMIN, connect_timeout=3).close()
     except psycopg.Error:
-        return f"PostgreSQL at '{POSTGRES_ADMIN}' (set NORDHEM_SCALED_POSTGRES)"
+        return f"PostgreSQL at {postgres_shown()} (set NORDHEM_SCALED_POSTGRES)"
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError:
-        return f"Redis at {REDIS_URL} (set NORDHEM_SCALED_REDIS)"
+        return f"Redis at {redis_shown()} (set NORDHEM_SCALED_REDIS)"
     if not (shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists()):
         return "HAProxy (Debian's haproxy package; make installs it)"
     return ""
@@ -357,8 +380,8 @@ def main(argv: Optional[list[str]] = None) -> int:
           f"Rasa servers:         {', '.join(stack.rasa_urls)}\n"
           f"Service processes:    {', '.join(stack.api_urls)}\n"
           "PostgreSQL databases: "
-          f"{layout.service_database} (service), {layout.tracker_database} (trackers); "
-          f"Redis {REDIS_URL}\nPress Ctrl-C to stop.", flush=True)
+          f"{layout.service_database} (service), {layout.tracker_database} (trackers) at "
+          f"{postgres_shown()}; Redis {redis_shown()}\nPress Ctrl-C to stop.", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:

@@ -42,6 +42,14 @@ async def health(hub: HubDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if database else 503)
 
 
+@router.get("/live")
+def live() -> dict[str, str]:
+    """The process serves requests: what a load balancer checks (HAProxy in make
+    run-scaled). Nothing else is asked, so a slow Rasa server or database does not take
+    every service process out of the front at once; /health says how the parts are."""
+    return {"status": "ok"}
+
+
 LOOPBACK = {"127.0.0.1", "::1"}
 
 

@@ -47,9 +47,11 @@ RASA_CONTROL_INTENTS = frozenset({"restart", "session_start", "back"})
 # the person button: the bot's own payload for it, which the service also understands alone
 PERSON_PAYLOAD = f"/{REQUEST_HUMAN_INTENT}"
 # how long the request that stored a customer message may take for the bot's answer beyond
-# Rasa's timeout (the database work around it); a repeat of the message (same
-# client_message_id) after that finds the first attempt lost, its process gone, and answers it
-ANSWER_MARGIN_SECONDS = 20
+# Rasa's timeout: a failed connection to another Rasa server (1.5 s each, rasa_client.py) and
+# the database work around it; a repeat of the message (same client_message_id) after that
+# finds the first attempt lost, its process gone, and answers it. Short, because the customer
+# whose service process died waits this long for the answer
+ANSWER_MARGIN_SECONDS = 5
 
 
 class ConversationError(ServiceError):

@@ -47,6 +47,8 @@ class JobLock:
                                            {"key": self.key}).scalar())
             connection.commit()
         except Exception:
+            # it may hold the lock after all: such a connection never goes back to the pool
+            connection.invalidate()
             connection.close()
             raise
         if not held:
@@ -62,5 +64,9 @@ class JobLock:
         try:
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
             connection.commit()
+        except Exception:
+            # not unlocked: closing the connection (not pooling it) ends the lock with it
+            connection.invalidate()
+            raise
         finally:
             connection.close()

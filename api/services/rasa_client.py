@@ -16,6 +16,7 @@ bot answer twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -27,8 +28,15 @@ import httpx
 from core.signing import rasa_admin_token
 
 logger = logging.getLogger(__name__)
-# errors after which the request certainly or most likely did not reach Rasa's processing
-NOT_HANDLED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+# no connection: the request certainly did not reach Rasa, and the server is down
+UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout)
+# the connection closed before any answer: most likely the server died, or a kept-alive
+# connection was closed by it at that moment. Sent again elsewhere, but the server is not
+# marked down for it (the next request finds out). If Rasa died after handling the message
+# and before answering, it is handled twice; the service still stores one answer.
+DROPPED = (httpx.RemoteProtocolError,)
+# a server that does not accept a connection within this is taken for down
+CONNECT_SECONDS = 1.5
 
 
 class RasaUnavailable(Exception):
@@ -57,8 +65,10 @@ class RasaClient:
         self.down_seconds = down_seconds
         self.clock = clock
         self._down_until: dict[str, float] = {}
-        self.http = httpx.AsyncClient(timeout=timeout,
-                                      limits=httpx.Limits(max_keepalive_connections=50))
+        # idle connections are dropped before Rasa's web server (Sanic, 5 s) would drop them
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=CONNECT_SECONDS),
+                                      limits=httpx.Limits(max_keepalive_connections=50,
+                                                          keepalive_expiry=2))
 
     @property
     def base_url(self) -> str:
@@ -83,8 +93,9 @@ class RasaClient:
         for url in self.order_for(conversation_id):
             try:
                 response = await self.http.post(f"{url}{path}", **request)
-            except NOT_HANDLED as error:
-                self._down_until[url] = self.clock() + self.down_seconds
+            except UNREACHABLE + DROPPED as error:
+                if isinstance(error, UNREACHABLE):
+                    self._down_until[url] = self.clock() + self.down_seconds
                 logger.warning("Rasa at %s did not take the message (%s); trying the next",
                                url, type(error).__name__)
                 last = error
@@ -118,15 +129,16 @@ class RasaClient:
 
     async def ready(self, url: Optional[str] = None) -> bool:
         """`url` answers 200; without one: at least one Rasa server does (the service can
-        answer customers while another is restarting)."""
-        for target in [url] if url else [f"{base}/status" for base in self.base_urls]:
-            try:
-                response = await self.http.get(target, timeout=2, headers=self._api_headers())
-                if response.status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                continue
-        return False
+        answer customers while another is restarting). All are asked at once."""
+        targets = [url] if url else [f"{base}/status" for base in self.base_urls]
+        return any(await asyncio.gather(*(self._answers(target) for target in targets)))
+
+    async def _answers(self, url: str) -> bool:
+        try:
+            response = await self.http.get(url, timeout=2, headers=self._api_headers())
+            return response.status_code == 200
+        except httpx.HTTPError:
+            return False
 
     async def close(self) -> None:
         await self.http.aclose()

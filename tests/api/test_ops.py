@@ -31,6 +31,11 @@ def test_health_reports_database_rasa_and_actions(client: TestClient) -> None:
                     "action_server": False}
 
 
+def test_live_answers_while_rasa_is_down_for_the_load_balancer(client: TestClient) -> None:
+    # /health above says Rasa does not answer; the process itself serves requests
+    assert client.get("/live").json() == {"status": "ok"}
+
+
 def test_metrics_expose_conversations_handoffs_queue_and_containment(
     client: TestClient, agent_token: str
 ) -> None:

@@ -114,3 +114,4 @@ def test_rasa_urls_setting() -> None:
         "http://a:5005", "http://b:5005"]
     with pytest.raises(ValueError, match="Redis"):
         Settings(bus_url="http://not-redis")
+

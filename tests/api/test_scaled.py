@@ -137,7 +137,8 @@ def test_killing_a_rasa_server_under_load_loses_and_duplicates_nothing(
         stack: ScaledStack) -> None:
     load, result = kill_under_load(stack, "rasa-0", after_seconds=2)
     assert load.failed_starts == 0 and result.sent == 16 * 6
-    assert (result.lost, result.duplicated, result.tracker_duplicates) == (0, 0, 0), result
+    assert (result.lost, result.duplicated, result.tracker_duplicates, result.bot_silent) \
+        == (0, 0, 0, 0), result
     stack.restart("rasa-0")
 
 
