@@ -56,3 +56,12 @@ class Database:
     def session(self) -> Iterator[Session]:
         with self.sessions() as session:
             yield session
+
+
+def release_connection(session: Session) -> None:
+    """End the session's read so that its pooled connection goes back now, not when the
+    request ends. A request must not hold a connection while it waits (for a thread, a slot
+    at Rasa, Rasa itself): under overload the waiting requests held every connection and the
+    ones that could finish could not get one. Loaded objects stay usable (expire_on_commit
+    is off)."""
+    session.commit()

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.db import release_connection
 from api.models import Agent, Conversation, utcnow
 from api.rate_limits import RateLimits
 from api.security import hash_token
@@ -59,6 +60,7 @@ def current_agent(session: SessionDep, hub: HubDep,
     if agent is None:
         raise HTTPException(401, "unknown, expired or revoked agent token (or the agent "
                                  "was deactivated)", headers={"WWW-Authenticate": "Bearer"})
+    release_connection(session)
     return agent
 
 
@@ -81,7 +83,10 @@ def conversation_for_token(session: Session, conversation_id: str, token: str) -
 
 def current_conversation(conversation_id: str, session: SessionDep,
                          token: Annotated[str, Depends(bearer)]) -> Conversation:
-    return conversation_for_token(session, conversation_id, token)
+    conversation = conversation_for_token(session, conversation_id, token)
+    release_connection(session)
+    return conversation
+
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]

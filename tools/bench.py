@@ -89,12 +89,59 @@ class Sample:
                 "p99_ms": round(percentile(self.latencies, 0.99) * 1000, 1)}
 
 
+class ClientPool:
+    """One small HTTP client per customer (per asyncio task), closed when the customer is
+    done. httpcore looks at every connection of its pool on each request: one client holding
+    500 connections, or 20 holding 25 each, cost the load generator a whole core at 500
+    conversations, so that the latencies measured were its own queue (py-spy,
+    docs/benchmarks.md)."""
+
+    def __init__(self, timeout: float = 30) -> None:
+        self.timeout = timeout
+        self._limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+        self._by_task: dict[asyncio.Task[Any], httpx.AsyncClient] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def _client(self) -> httpx.AsyncClient:
+        task = asyncio.current_task()
+        assert task is not None
+        client = self._by_task.get(task)
+        if client is None:
+            client = self._by_task[task] = httpx.AsyncClient(timeout=self.timeout,
+                                                             limits=self._limits)
+            task.add_done_callback(self._customer_done)
+        return client
+
+    def _customer_done(self, task: asyncio.Task[Any]) -> None:
+        client = self._by_task.pop(task, None)
+        if client is not None:
+            closing = asyncio.ensure_future(client.aclose())
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+
+    async def post(self, url: str, **request: Any) -> httpx.Response:
+        return await self._client().post(url, **request)
+
+    async def get(self, url: str, **request: Any) -> httpx.Response:
+        return await self._client().get(url, **request)
+
+    async def __aenter__(self) -> "ClientPool":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for client in list(self._by_task.values()):
+            await client.aclose()
+        self._by_task.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing)
+
+
 class ServiceTarget:
     """A customer talking through the escalation service."""
 
     name = "service"
 
-    def __init__(self, http: httpx.AsyncClient, base: str) -> None:
+    def __init__(self, http: Any, base: str) -> None:
         self.http, self.base = http, base
 
     async def start(self, language: str) -> tuple[str, dict[str, str]]:
@@ -120,7 +167,7 @@ class RasaTarget:
 
     name = "rasa"
 
-    def __init__(self, http: httpx.AsyncClient, base: str) -> None:
+    def __init__(self, http: Any, base: str) -> None:
         self.http, self.base = http, base
 
     async def start(self, language: str) -> tuple[str, str]:
@@ -332,8 +379,7 @@ async def settle(target: Any, limit_seconds: float = 90) -> None:
 
 async def measure(stack: Any, agent_token: str, seconds: float, levels: list[int]) -> dict:
     results: dict[str, Any] = {"memory_idle_mb": memory(stack)}
-    limits = httpx.Limits(max_connections=600, max_keepalive_connections=600)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    async with ClientPool() as http:
         targets = [ServiceTarget(http, stack.api), RasaTarget(http, stack.bot.rasa_url)]
         for target in targets:  # warm up: first requests load models, pools and caches
             await run_load(target, 4, 5, pause=False, seed=0)

@@ -24,10 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tests.support.stack import RATE_LIMITS_OUT_OF_THE_WAY
-from tools.bench import ServiceTarget, run_load, saturation, settle
+from tools.bench import ClientPool, ServiceTarget, run_load, saturation, settle
 from tools.scale_load import audit, run_customers
 from tools.scaled import Layout, ScaledStack, drop_databases, sqlalchemy_url
 
@@ -44,9 +42,7 @@ def layout_for(rasa: int, api: int) -> Layout:
 
 
 async def throughput(front: str, seconds: float, human_clients: int) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=human_clients + 50,
-                          max_keepalive_connections=human_clients + 50)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    async with ClientPool() as http:
         target = ServiceTarget(http, front)
         await run_load(target, 4, 5, pause=False, seed=0)  # warm up: models, pools, caches
         await settle(target)

@@ -16,10 +16,12 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import httpx
 from sqlalchemy import create_engine, text
+
+from tools.bench import ClientPool
 
 # phrasings customers use, in the three languages (each conversation takes one language)
 MESSAGES = {
@@ -63,7 +65,7 @@ class Load:
         return [s for s in self.sent if s.answered]
 
 
-async def _start(http: httpx.AsyncClient, front: str, language: str,
+async def _start(http: Any, front: str, language: str,
                  give_up: float) -> Optional[tuple[str, str]]:
     while time.monotonic() < give_up:
         try:
@@ -84,7 +86,7 @@ def _retry_after(response: httpx.Response) -> float:
         return 0.5
 
 
-async def send(http: httpx.AsyncClient, front: str, conversation: tuple[str, str],
+async def send(http: Any, front: str, conversation: tuple[str, str],
                text_: str, give_up_seconds: float) -> Sent:
     """One message, repeated with the same client_message_id until answered."""
     conversation_id, token = conversation
@@ -115,7 +117,7 @@ async def send(http: httpx.AsyncClient, front: str, conversation: tuple[str, str
     return sent
 
 
-async def customer(http: httpx.AsyncClient, front: str, language: str, messages: int,
+async def customer(http: Any, front: str, language: str, messages: int,
                    think_seconds: float, give_up_seconds: float,
                    rng: random.Random) -> tuple[list[Sent], bool]:
     conversation = await _start(http, front, language, time.monotonic() + give_up_seconds)
@@ -136,9 +138,7 @@ async def run_customers(front: str, conversations: int, messages: int,
     `messages` messages `think_seconds` apart (on average)."""
     rng = random.Random(seed)
     languages = list(MESSAGES)
-    limits = httpx.Limits(max_connections=conversations + 10,
-                          max_keepalive_connections=conversations + 10)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    async with ClientPool() as http:
         async def one(index: int) -> tuple[list[Sent], bool]:
             await asyncio.sleep(ramp_seconds * index / max(1, conversations))
             return await customer(http, front, languages[index % 3], messages, think_seconds,

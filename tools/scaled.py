@@ -22,6 +22,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,9 +49,12 @@ POSTGRES_ADMIN = os.environ.get("NORDHEM_SCALED_POSTGRES",
 REDIS_URL = os.environ.get("NORDHEM_SCALED_REDIS", "redis://127.0.0.1:6379")
 # a Rasa server's ticket in the lock store holds its conversation this long at most (Rasa's
 # default is 60 s). A message failed over from a dead server waits for its ticket, so it must
-# stay under the service's Rasa timeout (10 s); a message still at Rasa after it may meet the
+# stay well under the service's Rasa timeout; a message still at Rasa after it may meet the
 # conversation's next message there, so it must be well above what a message takes
 TICKET_LOCK_SECONDS = 8
+# the service's wait for Rasa: a message failed over from a dead server waits up to
+# TICKET_LOCK_SECONDS for the dead ticket and is then answered, so more than make run's 10 s
+RASA_TIMEOUT_SECONDS = 15
 
 
 @dataclass
@@ -128,6 +132,18 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+
+
+def port_free(port: int) -> bool:
+    """Nothing listens on it (connections of an earlier run waiting to close do not count,
+    as for the servers themselves, which bind with SO_REUSEADDR)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def postgres_params() -> dict[str, str]:
@@ -241,6 +257,7 @@ class ScaledStack:
                 "NORDHEM_RATE_LIMIT_STORAGE": f"{redis}/{layout.rate_limit_db}",
                 "NORDHEM_RATE_LIMIT_PREFIX": f"{layout.name}-rate-limits",
                 "NORDHEM_CORS_ORIGINS": self.front_url,
+                "NORDHEM_RASA_TIMEOUT_SECONDS": str(RASA_TIMEOUT_SECONDS),
                 **layout.service_env}
 
     def _define(self) -> None:
@@ -297,6 +314,9 @@ class ScaledStack:
     def start(self) -> None:
         """Databases, migrations, the bots, the service processes, then the front; returns
         when each answers."""
+        taken = [port for port in self.ports if not port_free(port)]
+        if taken:  # a server left from another run would answer for ours
+            raise RuntimeError(f"ports already in use: {taken}")
         prepare_databases(self.layout)
         subprocess.run([str(API_PYTHON), "-m", "api", "migrate"], cwd=ROOT,
                        env=self.service_env(), check=True, capture_output=True)
@@ -312,6 +332,10 @@ class ScaledStack:
         except BaseException:
             self.stop()
             raise
+
+    @property
+    def ports(self) -> list[int]:
+        return [*self.rasa_ports, *self.actions_ports, *self.api_ports, self.layout.front_port]
 
     def _start_all(self, processes: list[Process]) -> None:
         for process in processes:

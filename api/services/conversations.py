@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import metrics, state
+from api.db import release_connection
 from api.errors import ServiceError
 from api.events import ConversationStarted, MessageCreated, publish
 from api.models import Conversation, Escalation, Message
@@ -132,7 +133,8 @@ async def post(hub: Hub, session: Session, conversation: Conversation,
     client_id = body.client_message_id
     if client_id is not None:
         # database work runs in a worker thread so that other customers are not held up
-        earlier = await asyncio.to_thread(_sent_before, session, conversation.id, client_id)
+        earlier = await asyncio.to_thread(_sent_before, session, conversation.id, client_id,
+                                          True)
         if earlier is not None:  # before the closed check: it was taken while open
             return await _repeat(hub, session, conversation, earlier, body)
     if conversation.status == ConversationStatus.CLOSED:
@@ -154,9 +156,15 @@ async def post(hub: Hub, session: Session, conversation: Conversation,
     return await _repeat(hub, session, conversation, customer, body)
 
 
-def _sent_before(session: Session, conversation_id: str, client_id: str) -> Optional[Message]:
-    return session.scalar(select(Message).where(Message.conversation_id == conversation_id,
-                                                Message.client_message_id == client_id))
+def _sent_before(session: Session, conversation_id: str, client_id: str,
+                 release: bool = False) -> Optional[Message]:
+    """The message stored with this client id, if any; with `release`, the read ends and
+    its connection goes back to the pool (api/db.py says why)."""
+    earlier = session.scalar(select(Message).where(Message.conversation_id == conversation_id,
+                                                   Message.client_message_id == client_id))
+    if release:
+        release_connection(session)
+    return earlier
 
 
 def _keep_customer(hub: Hub, session: Session, conversation: Conversation, text: str,
