@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
 from tests.support.api import add_agent, auth, make_settings
+from tests.support.live import live_server_socket, receive_until
 from tests.support.orders import demo_order
 from tests.support.servers import Bot
 from tests.support.stack import running_stack
@@ -43,24 +41,6 @@ QUESTION = {"nb": "hva koster frakten?", "da": "hvad koster fragten til Aarhus?"
             "sv": "vad kostar frakten?"}
 
 
-@contextmanager
-def live(url: str, token: str) -> Iterator[ClientConnection]:
-    """A socket authenticated with its first frame, once the service says it is subscribed."""
-    with connect(url) as socket:
-        socket.send(json.dumps({"type": "auth", "token": token}))
-        assert json.loads(socket.recv(timeout=10)) == {"type": "ready"}
-        yield socket
-
-
-def receive_until(socket, predicate, seconds: float = 10) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        event = json.loads(socket.recv(timeout=deadline - time.monotonic()))
-        if predicate(event):
-            return event
-    raise AssertionError("expected event did not arrive")
-
-
 def test_health_sees_all_three_services(stack: Running) -> None:
     assert httpx.get(f"{stack.api}/health").json() == {
         "status": "ok", "database": True, "rasa": True, "action_server": True}
@@ -72,8 +52,8 @@ def test_customer_to_agent_and_back_to_the_bot(stack: Running, language: str) ->
     started = httpx.post(f"{api}/api/conversations", json={"language": language}).json()
     conversation, customer = started["conversation_id"], auth(started["customer_token"])
     ws_base = api.replace("http", "ws")
-    with live(f"{ws_base}/ws/agents", stack.agent_token) as agents, \
-            live(f"{ws_base}/ws/conversations/{conversation}",
+    with live_server_socket(f"{ws_base}/ws/agents", stack.agent_token) as agents, \
+            live_server_socket(f"{ws_base}/ws/conversations/{conversation}",
                  started["customer_token"]) as customer_socket:
         reply = httpx.post(f"{api}/api/conversations/{conversation}/messages",
                            json={"text": PERSON[language]}, headers=customer, timeout=30).json()

@@ -30,9 +30,9 @@ from api.models import Agent, Conversation, Erasure, Escalation, Message, Outbox
 from api.services.erasure import TrackerStore
 from api.settings import Settings
 from core.content import load_content, notice
-from tests.api.test_end_to_end import live, receive_until
 from tests.support.api import add_agent, auth, hook_body, make_settings, post_hook, start
-from tests.support.live import live_socket
+from tests.support.live import live_server_socket as live
+from tests.support.live import live_socket, receive_until
 from tests.support.servers import ROOT
 from tests.support.stack import Stack, running_stack
 from tests.support.tracker_store import add_events, count_events

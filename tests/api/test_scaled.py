@@ -6,20 +6,17 @@ duplicates no message."""
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import socket
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
 from tests.support.api import add_agent, auth, make_settings
+from tests.support.live import live_server_socket, receive_until
 from tests.support.stack import RATE_LIMITS_OUT_OF_THE_WAY
 from tools.scale_load import audit, run_customers
 from tools.scaled import Layout, ScaledStack, drop_databases, sqlalchemy_url
@@ -63,32 +60,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledStack]:
         drop_databases(layout)
 
 
-@contextmanager
-def live(url: str, token: str) -> Iterator[ClientConnection]:
-    with connect(url) as ws:
-        ws.send(json.dumps({"type": "auth", "token": token}))
-        assert json.loads(ws.recv(timeout=10)) == {"type": "ready"}
-        yield ws
-
-
-def receive_until(ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool],
-                  seconds: float = 15) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-        if predicate(event):
-            return event
-    raise AssertionError("expected event did not arrive")
-
-
 def test_the_customer_and_the_agent_on_different_processes_hear_each_other(
         stack: ScaledStack) -> None:
     customers_process, agents_process = stack.api_urls
     token = add_agent(make_settings(stack.database_url), "Kari")
     started = httpx.post(f"{customers_process}/api/conversations", json={"language": "nb"}).json()
     conversation = started["conversation_id"]
-    with live(f"{agents_process.replace('http', 'ws')}/ws/agents", token) as console, \
-            live(f"{customers_process.replace('http', 'ws')}/ws/conversations/{conversation}",
+    with live_server_socket(f"{agents_process.replace('http', 'ws')}/ws/agents", token) as console, \
+            live_server_socket(f"{customers_process.replace('http', 'ws')}/ws/conversations/{conversation}",
                  started["customer_token"]) as widget:
         # the hand-off arrives at the front from the action server, on either process
         reply = httpx.post(f"{customers_process}/api/conversations/{conversation}/messages",
