@@ -11,7 +11,7 @@ mkdir -p .rasa/logs var
 chmod -R go-rwx .rasa var .env 2>/dev/null || true
 
 new_secrets=false
-. scripts/secrets.sh
+. "$(dirname "${BASH_SOURCE[0]}")/secrets.sh"
 set -a; . ./.env; set +a
 export NORDHEM_RASA_URL="http://127.0.0.1:$rasa_port" NORDHEM_ACTIONS_URL="http://127.0.0.1:$actions_port"
 # the tracker store of bot/endpoints.yml: erasure and retention delete conversations there too

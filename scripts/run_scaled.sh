@@ -12,7 +12,7 @@ port=${3:-8000}
 mkdir -p .rasa/logs/scaled var
 chmod -R go-rwx .rasa var .env 2>/dev/null || true
 new_secrets=false
-. scripts/secrets.sh
+. "$(dirname "${BASH_SOURCE[0]}")/secrets.sh"
 set -a; . ./.env; set +a
 export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false
 exec .venv-api/bin/python -m tools.scaled --rasa "$rasa" --api "$api" --port "$port"

@@ -32,9 +32,11 @@ logger = logging.getLogger(__name__)
 UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout)
 # the connection closed before any answer: most likely the server died, or a kept-alive
 # connection was closed by it at that moment. Sent again elsewhere, but the server is not
-# marked down for it (the next request finds out). If Rasa died after handling the message
-# and before answering, it is handled twice; the service still stores one answer.
-DROPPED = (httpx.RemoteProtocolError,)
+# marked down for it (the next request finds out). A reset (ReadError) means the server died
+# with the request still unread in its socket: it cannot have handled it. A plain close
+# (RemoteProtocolError) may come after Rasa handled the message and before it answered: then
+# it is handled twice, and the service still stores one answer.
+DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)
 # a server that does not accept a connection within this is taken for down
 CONNECT_SECONDS = 1.5
 
